@@ -1,0 +1,67 @@
+"""One exception root. Every error says whether retrying can help, and carries its context."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TweetpipeError(Exception):
+    """Root of every error tweetpipe raises on purpose.
+
+    `retryable` tells callers whether the same call may succeed later (a broker restarting, a
+    database coming back) or whether a person has to fix something first (bad config, bad token).
+    `context` carries coordinates such as topic, partition, offset, tweet id or HTTP status.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = {k: v for k, v in context.items() if v is not None}
+
+    def __str__(self) -> str:
+        if not self.context:
+            return self.message
+        where = ", ".join(f"{k}={v}" for k, v in self.context.items())
+        return f"{self.message} ({where})"
+
+
+class ConfigError(TweetpipeError):
+    """The configuration is wrong; the message says which setting to fix."""
+
+
+class ServiceError(TweetpipeError):
+    """A local service (Kafka, PostgreSQL) could not be installed, started or reached."""
+
+
+class KafkaError(TweetpipeError):
+    """Kafka refused or failed an operation."""
+
+
+class RetryableKafkaError(KafkaError):
+    retryable = True
+
+
+class DatabaseError(TweetpipeError):
+    """PostgreSQL refused or failed an operation."""
+
+
+class RetryableDatabaseError(DatabaseError):
+    retryable = True
+
+
+class RecordError(TweetpipeError):
+    """One input record is unusable (bad JSON, wrong shape). Never fatal to a run."""
+
+
+class XApiError(TweetpipeError):
+    """The X API answered with an error."""
+
+
+class RetryableXApiError(XApiError):
+    retryable = True
+
+
+class TransformError(TweetpipeError):
+    """The Spark transformation failed."""

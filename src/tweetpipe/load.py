@@ -1,0 +1,257 @@
+"""Kafka -> PostgreSQL, exactly once.
+
+Each batch's rows, its dead letters and the group's next offset per partition are committed in
+one PostgreSQL transaction; on every partition assignment the consumer seeks to the offsets
+stored there, so a crash at any moment neither loses nor duplicates a row. Rows go through COPY
+into session-local staging tables and one set-based upsert per table. A record that cannot be
+parsed or stored goes to `dead_letters` with its reason and coordinates; a database outage is
+retried with backoff, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from tweetpipe import db, sink
+from tweetpipe.errors import KafkaError, RecordError, RetryableDatabaseError
+from tweetpipe.normalize import Coordinates, Parsed, parse_message
+from tweetpipe.settings import Settings
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    batch_messages: int = 5000
+    batch_bytes: int = 32 * 1024 * 1024
+    batch_seconds: float = 0.5
+    max_record_bytes: int = 1024 * 1024
+    idle_seconds: float | None = None
+    max_messages: int | None = None
+
+
+@dataclass
+class LoadStats:
+    messages: int = 0
+    rows: int = 0
+    dead_letters: int = 0
+    repaired: int = 0
+    batches: int = 0
+    db_retries: int = 0
+    lag: int | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        return self.messages / max(time.monotonic() - self.started, 1e-6)
+
+
+@dataclass
+class Batch:
+    parsed: list[Parsed] = field(default_factory=list)
+    dead: list[tuple[Any, ...]] = field(default_factory=list)
+    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    size: int = 0
+    repaired: int = 0
+
+    def __len__(self) -> int:
+        return len(self.parsed) + len(self.dead)
+
+
+class Loader:
+    def __init__(self, settings: Settings, options: LoadOptions | None = None, *,
+                 group: str | None = None, topic: str | None = None,
+                 stop: threading.Event | None = None,
+                 on_progress: Callable[[LoadStats], None] | None = None) -> None:
+        self.settings = settings
+        self.options = options or LoadOptions()
+        self.group = group or settings.kafka_group
+        self.topic = topic or settings.kafka_topic
+        self.stop = stop or threading.Event()
+        self.on_progress = on_progress
+        self.stats = LoadStats()
+        self._assigned: set[int] = set()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._consumer = Consumer({
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": self.group,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": False,
+            "fetch.max.bytes": 64 * 1024 * 1024,
+            "max.poll.interval.ms": 600_000,
+            "client.id": "tweetpipe-loader",
+        })
+
+    # ---- partition assignment: seek to the offsets PostgreSQL holds ------------------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        stored = self._with_db_retry(lambda conn: sink.stored_offsets(
+            conn, self.group, self.topic, [p.partition for p in partitions]))
+        for p in partitions:
+            p.offset = stored.get(p.partition, OFFSET_BEGINNING)
+        consumer.assign(partitions)
+        self._assigned = {p.partition for p in partitions}
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned -= {p.partition for p in partitions}
+        consumer.unassign()
+
+    # ---- main loop ----------------------------------------------------------------------------
+
+    def run(self) -> LoadStats:
+        self._consumer.subscribe([self.topic], on_assign=self._on_assign,
+                                 on_revoke=self._on_revoke, on_lost=self._on_revoke)
+        idle_since = time.monotonic()
+        try:
+            while not self.stop.is_set() and not self._reached_max():
+                batch = self._next_batch()
+                if len(batch):
+                    self._with_db_retry(lambda conn: self._store(conn, batch))
+                    self._account(batch)
+                    idle_since = time.monotonic()
+                elif self._idle_done(idle_since):
+                    break
+        finally:
+            self._consumer.close()
+            if self._conn is not None:
+                self._conn.close()
+        return self.stats
+
+    def _reached_max(self) -> bool:
+        limit = self.options.max_messages
+        return limit is not None and self.stats.messages >= limit
+
+    def _idle_done(self, idle_since: float) -> bool:
+        idle = self.options.idle_seconds
+        if idle is None or time.monotonic() - idle_since < idle or not self._assigned:
+            return False
+        self.stats.lag = self.lag()
+        return self.stats.lag == 0
+
+    def _next_batch(self) -> Batch:
+        opts, batch = self.options, Batch()
+        deadline = time.monotonic() + opts.batch_seconds
+        while len(batch) < opts.batch_messages and batch.size < opts.batch_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.stop.is_set():
+                break
+            want = opts.batch_messages - len(batch)
+            if opts.max_messages is not None:
+                want = min(want, opts.max_messages - self.stats.messages - len(batch))
+                if want <= 0:
+                    break
+            for msg in self._consumer.consume(num_messages=want, timeout=remaining):
+                self._add(batch, msg)
+        return batch
+
+    def _add(self, batch: Batch, msg: Any) -> None:
+        if msg.error():
+            if msg.error().fatal():
+                raise KafkaError(f"consumer failed: {msg.error()}", topic=self.topic)
+            return
+        if msg.partition() not in self._assigned:
+            return  # revoked while fetched: its new owner reads it from the stored offset
+        where = Coordinates(msg.topic(), msg.partition(), msg.offset())
+        value = msg.value()
+        batch.size += len(value or b"")
+        batch.next_offsets[(where.topic, where.partition)] = where.offset + 1
+        try:
+            parsed = parse_message(value, where, max_bytes=self.options.max_record_bytes)
+        except RecordError as exc:
+            batch.dead.append(sink.dead_letter_row(exc.message, where, msg.key(), value))
+            return
+        batch.parsed.append(parsed)
+        batch.repaired += parsed.repaired
+
+    # ---- storing ------------------------------------------------------------------------------
+
+    def _store(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
+        try:
+            with conn.transaction():
+                sink.write_batch(conn, batch.parsed, batch.dead)
+                sink.save_offsets(conn, self.group, batch.next_offsets)
+        except psycopg.DataError:
+            # One record PostgreSQL refuses must not stall the partition: find it, dead-letter it.
+            self._store_one_by_one(conn, batch)
+
+    def _store_one_by_one(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
+        with conn.transaction():
+            dead = list(batch.dead)
+            for parsed in batch.parsed:
+                try:
+                    with conn.transaction():
+                        sink.write_batch(conn, [parsed], [])
+                except psycopg.DataError as exc:
+                    where = Coordinates(*parsed.tweet[-4:-1])
+                    reason = f"rejected by PostgreSQL: {type(exc).__name__}"
+                    raw = str(parsed.tweet[-1]).encode()
+                    dead.append(sink.dead_letter_row(reason, where, None, raw))
+            sink.write_batch(conn, [], dead)
+            sink.save_offsets(conn, self.group, batch.next_offsets)
+        batch.dead = dead
+
+    def _account(self, batch: Batch) -> None:
+        self.stats.messages += len(batch)
+        self.stats.rows += len(batch.parsed)
+        self.stats.dead_letters += len(batch.dead)
+        self.stats.repaired += batch.repaired
+        self.stats.batches += 1
+        self._commit_to_kafka(batch)
+        if self.on_progress:
+            self.on_progress(self.stats)
+
+    def _commit_to_kafka(self, batch: Batch) -> None:
+        """For lag tools only: PostgreSQL holds the offsets that count."""
+        offsets = [TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()
+                   if p in self._assigned]
+        if offsets:
+            try:
+                self._consumer.commit(offsets=offsets, asynchronous=True)
+            except KafkaException:
+                pass
+
+    def _with_db_retry(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        """Run `work` on the loader's connection; on an outage wait, reconnect and run it again."""
+        delay = 0.5
+        while True:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = sink.open_connection(self.settings)
+                return work(self._conn)
+            except (psycopg.OperationalError, psycopg.InterfaceError,
+                    RetryableDatabaseError) as exc:
+                self.stats.db_retries += 1
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                if self.on_progress:
+                    self.on_progress(self.stats)
+                sink.report_outage(self.settings, exc, delay)
+                if self.stop.wait(delay):
+                    raise
+                delay = min(delay * 2, 10.0)
+
+    def lag(self) -> int:
+        """Messages in the assigned partitions past the offsets PostgreSQL holds."""
+        partitions = sorted(self._assigned)
+        stored = self._with_db_retry(
+            lambda conn: sink.stored_offsets(conn, self.group, self.topic, partitions))
+        total = 0
+        for partition in partitions:
+            tp = TopicPartition(self.topic, partition)
+            low, high = self._consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+            total += max(high - max(stored.get(partition, low), low), 0)
+        return total
+
+
+def load(settings: Settings, options: LoadOptions, **kwargs: Any) -> LoadStats:
+    db.migrate(settings)
+    return Loader(settings, options, **kwargs).run()
+

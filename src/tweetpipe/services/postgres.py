@@ -1,0 +1,168 @@
+"""PostgreSQL: the configured server if it answers, else a private cluster under TWEETPIPE_HOME.
+
+The private cluster is made with the system's `initdb` and run with `pg_ctl`. Both refuse to run
+as root, so as root they run as the `postgres` account, which owns the cluster's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from tweetpipe.errors import ServiceError
+from tweetpipe.services import process, system
+from tweetpipe.services.status import ServiceStatus
+from tweetpipe.settings import Settings
+
+NAME = "postgresql"
+ACCOUNT = "postgres"
+
+
+def _dir(settings: Settings) -> Path:
+    return settings.state_dir / "postgres"
+
+
+def data_dir(settings: Settings) -> Path:
+    return _dir(settings) / "data"
+
+
+def log_file(settings: Settings) -> Path:
+    return _dir(settings) / "postgres.log"
+
+
+def _account() -> str | None:
+    """The account the cluster runs as: `postgres` when we are root, else ourselves."""
+    return ACCOUNT if system.is_root() else None
+
+
+def our_pid(settings: Settings) -> int | None:
+    pid = process.read_pid(data_dir(settings) / "postmaster.pid")
+    return pid if process.alive(pid, "postgres") else None
+
+
+def answers(settings: Settings) -> bool:
+    return process.port_open(settings.db_host, settings.db_port)
+
+
+def status(settings: Settings) -> ServiceStatus:
+    pid = our_pid(settings)
+    reachable = answers(settings)
+    detail = ""
+    healthy = False
+    if reachable:
+        try:
+            with psycopg.connect(settings.conninfo(), connect_timeout=5):
+                healthy = True
+        except psycopg.Error as exc:
+            detail = (str(exc).strip().splitlines() or [""])[-1]
+    owner = "ours" if pid else ("external" if reachable else None)
+    return ServiceStatus(NAME, settings.db_display, healthy, owner, pid, detail)
+
+
+def up(settings: Settings, *, timeout: float = 60.0) -> ServiceStatus:
+    if our_pid(settings) is None and not answers(settings):
+        _init_cluster(settings)
+        _start(settings, timeout)
+    _ensure_database(settings)
+    return status(settings)
+
+
+def _init_cluster(settings: Settings) -> None:
+    pgdata = data_dir(settings)
+    if (pgdata / "PG_VERSION").exists():
+        return
+    bindir = system.postgres_bindir()
+    home = _dir(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    _give_to_account(home)
+    pwfile = home / ".pwfile"
+    pwfile.write_text(settings.db_pass.get_secret_value() + "\n")
+    _give_to_account(pwfile, mode=0o600)
+    try:
+        done = system.run_as(_account(), [
+            str(bindir / "initdb"), "-D", str(pgdata), "-U", settings.db_user,
+            f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--no-locale",
+        ])
+    finally:
+        pwfile.unlink(missing_ok=True)
+    if done.returncode != 0:
+        shutil.rmtree(pgdata, ignore_errors=True)
+        raise ServiceError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _give_to_account(path: Path, mode: int = 0o700) -> None:
+    """As root, hand `path` to the postgres account and check it can reach it."""
+    os.chmod(path, mode)
+    account = _account()
+    if account is None:
+        return
+    entry = pwd.getpwnam(account)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    check = system.run_as(account, ["test", "-r", str(path)])
+    if check.returncode != 0:
+        raise ServiceError(
+            f"the `{account}` account cannot reach {path}: make its parent folders "
+            f"traversable (chmod o+x) or set TWEETPIPE_HOME to a folder it can reach")
+
+
+def _start(settings: Settings, timeout: float) -> None:
+    bindir = system.postgres_bindir()
+    options = (f"-p {settings.db_port} -c listen_addresses={settings.db_host} "
+               "-c unix_socket_directories='' -c max_connections=200 "
+               "-c shared_buffers=256MB -c max_wal_size=2GB")
+    done = system.run_as(_account(), [
+        str(bindir / "pg_ctl"), "-D", str(data_dir(settings)), "-l", str(log_file(settings)),
+        "-o", options, "-w", "-t", str(int(timeout)), "start",
+    ], timeout=timeout + 10)
+    if done.returncode != 0:
+        raise ServiceError(
+            f"PostgreSQL did not start on {settings.db_host}:{settings.db_port}: "
+            f"{done.stderr.strip() or done.stdout.strip()}\n"
+            f"last lines of {log_file(settings)}:\n{process.tail(log_file(settings))}")
+
+
+def _ensure_database(settings: Settings, timeout: float = 30.0) -> None:
+    """Create the configured database if the server lacks it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(settings.conninfo("postgres"), autocommit=True,
+                                 connect_timeout=5) as conn:
+                exists = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (settings.db_name,)
+                ).fetchone()
+                if not exists:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(
+                        sql.Identifier(settings.db_name)))
+                return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                last = (str(exc).strip().splitlines() or [""])[-1]
+                raise ServiceError(
+                    f"PostgreSQL at {settings.db_display} refuses us: {last}. "
+                    "Check DB_USER/DB_PASS (or DATABASE_URL)") from None
+            time.sleep(0.5)
+
+
+def down(settings: Settings, *, mode: str = "fast") -> bool:
+    """Stop the private cluster `up` started; True if it was running."""
+    if our_pid(settings) is None:
+        return False
+    bindir = system.postgres_bindir()
+    done = system.run_as(_account(), [
+        str(bindir / "pg_ctl"), "-D", str(data_dir(settings)), "-m", mode, "-w", "stop"])
+    if done.returncode != 0 and our_pid(settings) is not None:
+        raise ServiceError(f"pg_ctl stop failed: {done.stderr.strip()}")
+    return True
+
+
+def restart(settings: Settings, *, mode: str = "fast") -> None:
+    """Stop and start the private cluster (used by tests of outage recovery)."""
+    down(settings, mode=mode)
+    _start(settings, 60.0)

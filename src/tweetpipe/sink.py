@@ -1,0 +1,166 @@
+"""The PostgreSQL side of the loader: COPY into staging, set-based upserts, offsets, dead letters.
+
+Every statement is composed with `psycopg.sql`. The staging tables are temporary, created once
+per connection and emptied at every commit. The upsert into `tweet_merge` takes a transaction
+lock first, so load sequence numbers are handed out in commit order: a transform that has read
+up to load_seq N never misses a row committed later with a smaller number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from tweetpipe import db
+from tweetpipe.normalize import (
+    AUTHOR_COLUMNS,
+    MEDIA_COLUMNS,
+    PLACE_COLUMNS,
+    POLL_COLUMNS,
+    REFERENCED_COLUMNS,
+    TWEET_COLUMNS,
+    Coordinates,
+    Parsed,
+)
+from tweetpipe.settings import Settings
+
+log = logging.getLogger("tweetpipe.load")
+LOAD_SEQ_LOCK = 0x7477_7371  # "twsq"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str
+    columns: tuple[str, ...]
+    fresher: str = "seen_at"
+    sequenced: bool = False
+
+
+TWEETS = Table("tweet_merge", "tweet_id", TWEET_COLUMNS, fresher="collected_at", sequenced=True)
+SIDE_TABLES = (
+    (Table("tweet_author", "user_id", AUTHOR_COLUMNS), "authors"),
+    (Table("tweet_media", "media_key", MEDIA_COLUMNS), "media"),
+    (Table("tweet_place", "place_id", PLACE_COLUMNS), "places"),
+    (Table("tweet_poll", "poll_id", POLL_COLUMNS), "polls"),
+    (Table("tweet_referenced", "tweet_id", REFERENCED_COLUMNS), "referenced"),
+)
+
+
+def open_connection(settings: Settings) -> psycopg.Connection[Any]:
+    """A loader connection with its staging tables ready."""
+    conn = db.connect(settings)
+    for table in (TWEETS, *(t for t, _ in SIDE_TABLES)):
+        conn.execute(sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            "SELECT {cols} FROM {table} WITH NO DATA"
+        ).format(stage=_stage(table), cols=_cols(table.columns), table=sql.Identifier(table.name)))
+    conn.commit()
+    return conn
+
+
+def write_batch(conn: psycopg.Connection[Any], parsed: Sequence[Parsed],
+                dead: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert the rows of a batch and insert its dead letters (inside the caller's transaction)."""
+    for table, attr in SIDE_TABLES:
+        rows = [row for p in parsed for row in getattr(p, attr)]
+        if rows:
+            _upsert(conn, table, rows)
+    if parsed:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_SEQ_LOCK,))
+        _upsert(conn, TWEETS, [p.tweet for p in parsed])
+        _mark_current_versions(conn)
+    if dead:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO dead_letters (reason, detail, kafka_topic, kafka_partition,"
+                " kafka_offset, kafka_key, raw) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING",
+                dead,
+            )
+
+
+def _upsert(conn: psycopg.Connection[Any], table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
+    stage, target = _stage(table), sql.Identifier(table.name)
+    with conn.cursor() as cur, cur.copy(
+        sql.SQL("COPY {} ({}) FROM STDIN").format(stage, _cols(table.columns))
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)
+    key, fresher = sql.Identifier(table.key), sql.Identifier(table.fresher)
+    updates = [
+        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
+        for c in table.columns if c != table.key
+    ]
+    insert_cols, select_cols = _cols(table.columns), _cols(table.columns)
+    if table.sequenced:
+        insert_cols = sql.SQL("{}, load_seq").format(insert_cols)
+        select_cols = sql.SQL("{}, nextval('tweet_load_seq')").format(select_cols)
+        updates += [sql.SQL("load_seq = EXCLUDED.load_seq"), sql.SQL("loaded_at = now()")]
+    conn.execute(sql.SQL(
+        "INSERT INTO {target} AS t ({insert_cols}) "
+        "SELECT DISTINCT ON ({key}) {select_cols} FROM {stage} ORDER BY {key}, {fresher} DESC "
+        "ON CONFLICT ({key}) DO UPDATE SET {updates} "
+        "WHERE t.{fresher} <= EXCLUDED.{fresher} AND t.raw IS DISTINCT FROM EXCLUDED.raw"
+    ).format(target=target, insert_cols=insert_cols, select_cols=select_cols, stage=stage,
+             key=key, fresher=fresher, updates=sql.SQL(", ").join(updates)))
+
+
+def _mark_current_versions(conn: psycopg.Connection[Any]) -> None:
+    """Of the versions of an edited tweet, the one with the highest id is current."""
+    conn.execute(sql.SQL(
+        "UPDATE tweet_merge t SET is_current = (t.tweet_id = g.latest) FROM ("
+        " SELECT edit_root_id, max(tweet_id) AS latest FROM tweet_merge"
+        " WHERE edit_root_id IN (SELECT edit_root_id FROM {stage}"
+        "  WHERE cardinality(edit_history_tweet_ids) > 1 OR tweet_id <> edit_root_id)"
+        " GROUP BY edit_root_id) g "
+        "WHERE t.edit_root_id = g.edit_root_id AND t.is_current <> (t.tweet_id = g.latest)"
+    ).format(stage=_stage(TWEETS)))
+
+
+def save_offsets(conn: psycopg.Connection[Any], group: str,
+                 next_offsets: dict[tuple[str, int], int]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO kafka_offsets (group_id, topic, partition, next_offset)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (group_id, topic, partition) DO UPDATE"
+            " SET next_offset = GREATEST(kafka_offsets.next_offset, EXCLUDED.next_offset),"
+            " updated_at = now()",
+            [(group, topic, part, offset) for (topic, part), offset in next_offsets.items()],
+        )
+
+
+def stored_offsets(conn: psycopg.Connection[Any], group: str, topic: str,
+                   partitions: Sequence[int]) -> dict[int, int]:
+    rows = conn.execute(
+        "SELECT partition, next_offset FROM kafka_offsets"
+        " WHERE group_id = %s AND topic = %s AND partition = ANY(%s)",
+        (group, topic, list(partitions)),
+    ).fetchall()
+    conn.commit()
+    return {int(p): int(o) for p, o in rows}
+
+
+def dead_letter_row(reason: str, where: Coordinates, key: bytes | None,
+                    raw: bytes | None) -> tuple[Any, ...]:
+    short = reason.split(" (")[0].split(":")[0]
+    return (short, reason, where.topic, where.partition, where.offset, key, raw)
+
+
+def report_outage(settings: Settings, exc: BaseException, delay: float) -> None:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+    log.warning("PostgreSQL at %s unavailable (%s); retrying in %.1fs, nothing is lost",
+                settings.db_display, first, delay)
+
+
+def _stage(table: Table) -> sql.Identifier:
+    return sql.Identifier(f"stage_{table.name}")
+
+
+def _cols(columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(map(sql.Identifier, columns))

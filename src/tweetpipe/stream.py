@@ -1,0 +1,124 @@
+"""Kafka producer: one message per tweet record, keyed by tweet id, idempotent, never silent.
+
+Every producer in tweetpipe is built here, with the same settings: idempotence on, acks=all,
+zstd compression, linger tuned for throughput. Delivery failures are collected and raised on
+`flush()`; a full local queue blocks the caller (back-pressure) instead of dropping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from confluent_kafka import KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from tweetpipe.errors import KafkaError, RetryableKafkaError
+from tweetpipe.settings import Settings
+
+PRODUCER_DEFAULTS: Mapping[str, Any] = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "compression.type": "zstd",
+    "linger.ms": 20,
+    "batch.size": 1_000_000,
+    "queue.buffering.max.messages": 200_000,
+    "queue.buffering.max.kbytes": 512 * 1024,
+    "message.timeout.ms": 0,  # never expire a queued message: wait for Kafka to come back
+}
+
+
+def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "client.id": "tweetpipe-collector",
+        **PRODUCER_DEFAULTS,
+        **overrides,
+    }
+
+
+def ensure_topic(settings: Settings, topic: str | None = None, *, timeout: float = 30.0) -> None:
+    """Create the topic with the configured partition count if it does not exist yet."""
+    name = topic or settings.kafka_topic
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    try:
+        existing = admin.list_topics(timeout=timeout).topics
+    except KafkaException as exc:
+        raise RetryableKafkaError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}", topic=name
+        ) from exc
+    if name in existing:
+        return
+    futures = admin.create_topics(
+        [NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1)]
+    )
+    try:
+        futures[name].result(timeout=timeout)
+    except KafkaException as exc:
+        if exc.args and exc.args[0].code() == "TOPIC_ALREADY_EXISTS":
+            return
+        if "already exists" in str(exc):
+            return
+        raise KafkaError(f"cannot create topic: {exc}", topic=name) from exc
+
+
+class TweetProducer:
+    """A thin wrapper around confluent-kafka's Producer for tweet records."""
+
+    def __init__(self, settings: Settings, *, topic: str | None = None, **overrides: Any) -> None:
+        self.topic = topic or settings.kafka_topic
+        self._producer = Producer(producer_config(settings, **overrides))
+        self.sent = 0
+        self.delivered = 0
+        self._failures: list[str] = []
+
+    def _on_delivery(self, err: Any, msg: Any) -> None:
+        if err is None:
+            self.delivered += 1
+        else:
+            key = msg.key().decode(errors="replace") if msg.key() else None
+            self._failures.append(f"{err} (key={key})")
+
+    def send(self, key: str | None, value: bytes, headers: Mapping[str, str] | None = None) -> None:
+        """Queue one message; blocks while the local queue is full, so nothing is dropped."""
+        while True:
+            try:
+                self._producer.produce(
+                    self.topic,
+                    value=value,
+                    key=key.encode() if key is not None else None,
+                    headers=dict(headers) if headers else None,
+                    on_delivery=self._on_delivery,
+                )
+                break
+            except BufferError:
+                self._producer.poll(0.1)
+        self.sent += 1
+        self._producer.poll(0)
+
+    def send_record(self, record: Mapping[str, Any]) -> None:
+        self.send(str(record["id"]), orjson.dumps(record))
+
+    def flush(self, timeout: float = 120.0) -> None:
+        """Wait until every queued message is acknowledged; raise if any was not."""
+        deadline = time.monotonic() + timeout
+        while (remaining := self._producer.flush(1.0)) > 0:
+            if time.monotonic() > deadline:
+                raise RetryableKafkaError(
+                    f"{remaining} messages still unacknowledged after {timeout:.0f}s",
+                    topic=self.topic,
+                )
+        if self._failures:
+            failures, self._failures = self._failures, []
+            raise KafkaError(
+                f"{len(failures)} messages were not delivered; first: {failures[0]}",
+                topic=self.topic,
+            )
+
+    def __enter__(self) -> TweetProducer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
