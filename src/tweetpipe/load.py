@@ -23,6 +23,7 @@ from tweetpipe import db, sink
 from tweetpipe.errors import KafkaError, RecordError, RetryableDatabaseError
 from tweetpipe.normalize import Coordinates, Parsed, parse_message
 from tweetpipe.settings import Settings
+from tweetpipe.stream import KAFKA_LOG
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class LoadOptions:
     batch_messages: int = 5000
     batch_bytes: int = 32 * 1024 * 1024
     batch_seconds: float = 0.5
-    max_record_bytes: int = 1024 * 1024
+    max_record_bytes: int = 512 * 1024
     idle_seconds: float | None = None
     max_messages: int | None = None
 
@@ -87,6 +88,7 @@ class Loader:
             "fetch.max.bytes": 64 * 1024 * 1024,
             "max.poll.interval.ms": 600_000,
             "client.id": "tweetpipe-loader",
+            "logger": KAFKA_LOG,
         })
 
     # ---- partition assignment: seek to the offsets PostgreSQL holds ------------------------
@@ -182,12 +184,13 @@ class Loader:
             self._store_one_by_one(conn, batch)
 
     def _store_one_by_one(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
+        dead, kept = list(batch.dead), []
         with conn.transaction():
-            dead = list(batch.dead)
             for parsed in batch.parsed:
                 try:
                     with conn.transaction():
                         sink.write_batch(conn, [parsed], [])
+                    kept.append(parsed)
                 except psycopg.DataError as exc:
                     where = Coordinates(*parsed.tweet[-4:-1])
                     reason = f"rejected by PostgreSQL: {type(exc).__name__}"
@@ -195,7 +198,7 @@ class Loader:
                     dead.append(sink.dead_letter_row(reason, where, None, raw))
             sink.write_batch(conn, [], dead)
             sink.save_offsets(conn, self.group, batch.next_offsets)
-        batch.dead = dead
+        batch.parsed, batch.dead = kept, dead
 
     def _account(self, batch: Batch) -> None:
         self.stats.messages += len(batch)

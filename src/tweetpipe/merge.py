@@ -3,7 +3,8 @@
 A payload is a search response page (`data` is a list, with `includes`, `errors`, `meta`) or a
 stream message (`data` is one object, with `matching_rules`). Each tweet in `data` becomes one
 record: the tweet as delivered, with what `includes` holds for it merged in (author, in-reply-to
-user, mentioned users, media, polls, place, referenced tweets and their authors), the stream's
+user, mentioned users, media, polls, place, referenced tweets and their authors, the earlier
+versions of an edited tweet under `edit_versions`), the stream's
 `matching_rules`, the partial `errors` that concern it, and provenance under `__tweetpipe`.
 An unresolvable reference is left as it was delivered: it never breaks the record.
 """
@@ -104,6 +105,10 @@ def merge_tweet(tweet: JSON, includes: Includes, *, depth: int = 0) -> JSON:
     refs = tweet.get("referenced_tweets")
     if isinstance(refs, list) and depth == 0:
         record["referenced_tweets"] = [_merge_reference(ref, includes) for ref in refs]
+    versions = [includes.tweets[v] for v in tweet.get("edit_history_tweet_ids") or []
+                if v != tweet.get("id") and v in includes.tweets]
+    if versions and depth == 0:
+        record["edit_versions"] = versions
     return record
 
 

@@ -21,7 +21,8 @@ from tweetpipe.merge import PROVENANCE_KEY
 
 JSON = dict[str, Any]
 _SURROGATE = re.compile("[\ud800-\udfff]")
-MERGED_KEYS = ("author", "in_reply_to_user", "matching_rules", "errors", PROVENANCE_KEY)
+MERGED_KEYS = ("author", "in_reply_to_user", "matching_rules", "errors", "edit_versions",
+               PROVENANCE_KEY)
 
 TWEET_COLUMNS = (
     "tweet_id", "author_id", "conversation_id", "in_reply_to_user_id", "author_username",
@@ -48,7 +49,7 @@ PLACE_COLUMNS = (
 POLL_COLUMNS = (
     "poll_id", "voting_status", "end_datetime", "duration_minutes", "options", "seen_at", "raw",
 )
-REFERENCED_COLUMNS = ("tweet_id", "author_id", "created_at", "text", "seen_at", "raw")
+INCLUDED_COLUMNS = ("tweet_id", "author_id", "created_at", "text", "edit_root_id", "seen_at", "raw")
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Parsed:
     media: list[tuple[Any, ...]] = field(default_factory=list)
     places: list[tuple[Any, ...]] = field(default_factory=list)
     polls: list[tuple[Any, ...]] = field(default_factory=list)
-    referenced: list[tuple[Any, ...]] = field(default_factory=list)
+    included: list[tuple[Any, ...]] = field(default_factory=list)
     repaired: bool = False
 
 
@@ -178,13 +179,15 @@ def _side_rows(record: JSON, parsed: Parsed, seen: str) -> None:
     users = [record.get("author"), record.get("in_reply_to_user")]
     entities = record.get("entities") or {}
     users += [m.get("user") for m in entities.get("mentions") or [] if isinstance(m, dict)]
-    for ref in record.get("referenced_tweets") or []:
-        target = ref.get("tweet") if isinstance(ref, dict) else None
+    included = [r.get("tweet") for r in record.get("referenced_tweets") or []
+                if isinstance(r, dict)]
+    for target in [*included, *(record.get("edit_versions") or [])]:
         if isinstance(target, dict) and str(target.get("id", "")).isdigit():
             users.append(target.get("author"))
-            parsed.referenced.append((
+            edits = target.get("edit_history_tweet_ids") or [target["id"]]
+            parsed.included.append((
                 int(target["id"]), _int(target.get("author_id")), _ts(target.get("created_at")),
-                target.get("text"), seen, _json(delivered_tweet(target)),
+                target.get("text"), _int(edits[0]), seen, _json(delivered_tweet(target)),
             ))
     for user in users:
         if isinstance(user, dict) and str(user.get("id", "")).isdigit():

@@ -22,7 +22,7 @@ from tweetpipe.normalize import (
     MEDIA_COLUMNS,
     PLACE_COLUMNS,
     POLL_COLUMNS,
-    REFERENCED_COLUMNS,
+    INCLUDED_COLUMNS,
     TWEET_COLUMNS,
     Coordinates,
     Parsed,
@@ -48,7 +48,7 @@ SIDE_TABLES = (
     (Table("tweet_media", "media_key", MEDIA_COLUMNS), "media"),
     (Table("tweet_place", "place_id", PLACE_COLUMNS), "places"),
     (Table("tweet_poll", "poll_id", POLL_COLUMNS), "polls"),
-    (Table("tweet_referenced", "tweet_id", REFERENCED_COLUMNS), "referenced"),
+    (Table("tweet_included", "tweet_id", INCLUDED_COLUMNS), "included"),
 )
 
 

@@ -7,6 +7,7 @@ zstd compression, linger tuned for throughput. Delivery failures are collected a
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from tweetpipe.errors import KafkaError, RetryableKafkaError
 from tweetpipe.settings import Settings
 
+KAFKA_LOG = logging.getLogger("tweetpipe.kafka")
 PRODUCER_DEFAULTS: Mapping[str, Any] = {
     "enable.idempotence": True,
     "acks": "all",
@@ -34,6 +36,7 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
     return {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "client.id": "tweetpipe-collector",
+        "logger": KAFKA_LOG,
         **PRODUCER_DEFAULTS,
         **overrides,
     }
@@ -42,7 +45,8 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
 def ensure_topic(settings: Settings, topic: str | None = None, *, timeout: float = 30.0) -> None:
     """Create the topic with the configured partition count if it does not exist yet."""
     name = topic or settings.kafka_topic
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers,
+                         "logger": KAFKA_LOG})
     try:
         existing = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
@@ -95,6 +99,9 @@ class TweetProducer:
                 break
             except BufferError:
                 self._producer.poll(0.1)
+            except KafkaException as exc:
+                raise KafkaError(f"cannot produce: {exc.args[0].str()}", topic=self.topic,
+                                 key=key, size=len(value)) from exc
         self.sent += 1
         self._producer.poll(0)
 

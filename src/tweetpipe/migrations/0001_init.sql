@@ -107,15 +107,18 @@ CREATE TABLE tweet_poll (
     raw              jsonb NOT NULL
 );
 
--- Tweets that tweets in tweet_merge reference (quoted, retweeted, replied to), as included.
-CREATE TABLE tweet_referenced (
-    tweet_id   bigint PRIMARY KEY,
-    author_id  bigint,
-    created_at timestamptz,
-    text       text,
-    seen_at    timestamptz NOT NULL,
-    raw        jsonb NOT NULL
+-- Tweets delivered in `includes` for tweets of tweet_merge: the ones they reference (quoted,
+-- retweeted, replied to) and the earlier versions of edited tweets.
+CREATE TABLE tweet_included (
+    tweet_id     bigint PRIMARY KEY,
+    author_id    bigint,
+    created_at   timestamptz,
+    text         text,
+    edit_root_id bigint,
+    seen_at      timestamptz NOT NULL,
+    raw          jsonb NOT NULL
 );
+CREATE INDEX tweet_included_edit_root ON tweet_included (edit_root_id);
 
 -- Exactly-once: the next offset to read, stored in the same transaction as the rows.
 CREATE TABLE kafka_offsets (

@@ -1,0 +1,29 @@
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test check bench clean services-down
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/setup.sh src/tweetpipe/jvm/kafka.xml src/tweetpipe/jvm/spark.xml
+	bash scripts/setup.sh
+
+demo: setup
+	$(BIN)/tweetpipe demo
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/load_throughput.py
+
+services-down:
+	$(BIN)/tweetpipe services down
+
+clean:
+	rm -rf .tweetpipe .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,116 @@
+"""The `Emulator` (background server thread) and `run_forever` for the CLI."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from tweetpipe.emulator.options import EmulatorOptions
+from tweetpipe.emulator.server import EmulatorServer
+from tweetpipe.emulator.state import EmulatorState, StreamStats
+from tweetpipe.emulator.store import LoadReport
+from tweetpipe.emulator.synthetic import SyntheticSource
+from tweetpipe.errors import ConfigError
+
+
+class Emulator:
+    """A local X API v2 server. `start()` serves in a background thread; `stop()` ends it."""
+
+    def __init__(self, options: EmulatorOptions | None = None) -> None:
+        self.options = options or EmulatorOptions()
+        self.state = EmulatorState(self.options)  # parses the fault spec: fails early
+        for path in self.options.data_files:
+            self.state.store.load_file(path)
+        self._server: EmulatorServer | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        if self._server is not None:
+            return self
+        try:
+            self._server = EmulatorServer((self.options.host, self.options.port), self.state)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {self.options.host}:{self.options.port} ({exc}); "
+                "pick another --port or 0 for a free one"
+            ) from exc
+        self._spawn(self._server.serve_forever, "x-emulator-http")
+        if self.options.synthetic_rate > 0:
+            self._spawn(self._generate, "x-emulator-synthetic")
+        return self
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.state.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._server = None
+        self._threads.clear()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- synthetic tweets -------------------------------------------------------------------
+    def _generate(self) -> None:
+        source = SyntheticSource(self.options.seed)
+        interval = 1.0 / self.options.synthetic_rate
+        while not self.state.stopping.wait(interval):
+            self.add_synthetic(source)
+
+    def add_synthetic(self, source: SyntheticSource, count: int = 1) -> list[str]:
+        """Generate `count` tweets from `source` into the store now; returns their ids."""
+        ids: list[str] = []
+        for _ in range(count):
+            tweet, includes = source.make()
+            self.state.store.add_includes(includes)
+            ids += [str(i) for i in self.state.store.add_tweets([tweet], streamed=True)]
+        return ids
+
+    # -- introspection ----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise ConfigError("the emulator is not started; call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def load_report(self) -> LoadReport:
+        """Lines read, bad (truncated) lines skipped, distinct tweets loaded."""
+        return self.state.store.report
+
+    def stream_stats(self, name: str) -> StreamStats:
+        """`stream_search` or `stream_sample`: connections, refused, keepalives, served ids."""
+        return self.state.streams[name]
+
+    @property
+    def fault_counts(self) -> dict[tuple[str, str], int]:
+        return dict(self.state.faults.counts)
+
+
+def run_forever(options: EmulatorOptions) -> None:
+    """Serve until interrupted (Ctrl-C); for `tweetpipe emulator`."""
+    emulator = Emulator(options).start()
+    try:
+        emulator.state.stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()

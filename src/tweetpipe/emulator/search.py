@@ -1,0 +1,133 @@
+"""GET /2/tweets/search/recent and /2/tweets/search/all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from tweetpipe.emulator.expand import Selection, render
+from tweetpipe.emulator.problems import ApiError, bad_param, invalid_request
+from tweetpipe.emulator.query import Node, QueryError, parse_query
+from tweetpipe.emulator.store import Entry, Json, TweetStore, parse_time
+
+MAX_RESULTS = {"search_recent": 100, "search_all": 500}
+_TOKEN_PREFIX = "b26v89c19zqg8o3f"  # X's tokens look like this: lowercase base36
+
+
+def encode_token(last_id: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out, n = "", last_id
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return _TOKEN_PREFIX + (out or "0")
+
+
+def decode_token(token: str) -> int:
+    if not token.startswith(_TOKEN_PREFIX):
+        raise ValueError(token)
+    return int(token[len(_TOKEN_PREFIX) :], 36)
+
+
+def _int_param(params: Mapping[str, str], name: str, lo: int, hi: int, default: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = lo - 1
+    if not lo <= value <= hi:
+        msg = f"The `{name}` query parameter value [{raw}] is not between {lo} and {hi}"
+        raise bad_param(name, raw, msg)
+    return value
+
+
+def _id_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise bad_param(name, raw, f"The `{name}` query parameter value [{raw}] is not valid")
+    return int(raw)
+
+
+def time_param(params: Mapping[str, str], name: str) -> datetime | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        when = parse_time(raw)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        msg = f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 date-time"
+        raise bad_param(name, raw, msg)
+    return when
+
+
+def query_param(params: Mapping[str, str]) -> Node:
+    raw = params.get("query", "")
+    if not raw.strip():
+        msg = "The `query` query parameter can not be empty"
+        raise ApiError(400, invalid_request(msg, {"query": []}))
+    try:
+        return parse_query(raw)
+    except QueryError as exc:
+        msg = f"There were errors processing your request: {exc.message}"
+        raise bad_param("query", raw, msg) from exc
+
+
+def _in_time(entry: Entry, start: datetime | None, end: datetime | None) -> bool:
+    if start is None and end is None:
+        return True
+    if entry.created_at is None:
+        return False
+    return (start is None or entry.created_at >= start) and (end is None or entry.created_at < end)
+
+
+def _cursor(params: Mapping[str, str], until: int | None) -> int | None:
+    token = params.get("next_token") or params.get("pagination_token")
+    if token is None:
+        return until
+    try:
+        after = decode_token(token)
+    except ValueError as exc:
+        name = "next_token" if "next_token" in params else "pagination_token"
+        msg = f"The `{name}` query parameter value [{token}] is not valid"
+        raise bad_param(name, token, msg) from exc
+    return after if until is None else min(after, until)
+
+
+def search(store: TweetStore, endpoint: str, params: Mapping[str, str]) -> Json:
+    """Answer one search request; raises ApiError for invalid parameters."""
+    node = query_param(params)
+    limit = _int_param(params, "max_results", 10, MAX_RESULTS[endpoint], 10)
+    since, until = _id_param(params, "since_id"), _id_param(params, "until_id")
+    start, end = time_param(params, "start_time"), time_param(params, "end_time")
+    sel = Selection.from_params(params)
+    if sel.unknown_expansions():
+        bad = ",".join(sel.unknown_expansions())
+        msg = f"The `expansions` query parameter value [{bad}] is not one of the allowed values"
+        raise bad_param("expansions", bad, msg)
+    hits: list[Entry] = []
+    more = False
+    for entry in store.newest_first(below=_cursor(params, until), above=since):
+        if _in_time(entry, start, end) and node.match(entry.subject):
+            if len(hits) == limit:
+                more = True
+                break
+            hits.append(entry)
+    return _page(store, sel, hits, more)
+
+
+def _page(store: TweetStore, sel: Selection, hits: list[Entry], more: bool) -> Json:
+    meta: Json = {"result_count": len(hits)}
+    if not hits:
+        return {"meta": meta}
+    body = render(store, sel, (e.tweet for e in hits))
+    meta = {"newest_id": str(hits[0].id), "oldest_id": str(hits[-1].id), **meta}
+    if more:
+        meta["next_token"] = encode_token(hits[-1].id)
+    body["meta"] = meta
+    return body

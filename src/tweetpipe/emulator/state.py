@@ -1,0 +1,79 @@
+"""Shared emulator state: store, rules, limits, faults and the counters tests assert on."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from tweetpipe.emulator.faults import FaultInjector, parse_faults
+from tweetpipe.emulator.options import EmulatorOptions
+from tweetpipe.emulator.ratelimit import RateLimiter
+from tweetpipe.emulator.rules import RuleBook
+from tweetpipe.emulator.store import TweetStore
+
+STREAMS = ("stream_search", "stream_sample")
+
+
+@dataclass
+class StreamStats:
+    """Per stream endpoint; `served` lists tweet ids in the order their lines were written."""
+
+    connections: int = 0
+    active: int = 0
+    refused: int = 0
+    keepalives: int = 0
+    served: list[str] = field(default_factory=list)
+
+    @property
+    def served_ids(self) -> set[str]:
+        return set(self.served)
+
+
+@dataclass
+class EmulatorState:
+    options: EmulatorOptions
+    store: TweetStore = field(default_factory=TweetStore)
+    rules: RuleBook = field(default_factory=RuleBook)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    streams: dict[str, StreamStats] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    limiter: RateLimiter = field(init=False)
+    faults: FaultInjector = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.options.rate_limit)
+        self.faults = FaultInjector(parse_faults(self.options.faults))
+        self.streams = {name: StreamStats() for name in STREAMS}
+
+    @property
+    def stall_s(self) -> float:
+        plan_stall = self.faults.plan.stall_s
+        return self.options.stall_s if plan_stall is None else plan_stall
+
+    def count_request(self, endpoint: str) -> None:
+        with self.lock:
+            self.requests[endpoint] = self.requests.get(endpoint, 0) + 1
+
+    def open_stream(self, name: str) -> int | None:
+        """Register a connection; None when the stream is at its connection limit."""
+        with self.lock:
+            stats = self.streams[name]
+            if stats.active >= self.options.stream_connections:
+                stats.refused += 1
+                return None
+            stats.active += 1
+            stats.connections += 1
+            return stats.connections
+
+    def close_stream(self, name: str) -> None:
+        with self.lock:
+            self.streams[name].active -= 1
+
+    def record_served(self, name: str, tweet_id: str) -> None:
+        with self.lock:
+            self.streams[name].served.append(tweet_id)
+
+    def record_keepalive(self, name: str) -> None:
+        with self.lock:
+            self.streams[name].keepalives += 1

@@ -1,0 +1,49 @@
+"""Small helpers shared by the integration tests: produce, load, count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from psycopg import sql
+
+from tweetpipe import collect, db, stream
+from tweetpipe.load import LoadOptions, LoadStats, Loader
+from tweetpipe.report import log_end_offsets
+from tweetpipe.settings import Settings
+
+
+def replay(settings: Settings, files: list[Path]) -> collect.CollectReport:
+    with stream.TweetProducer(settings) as producer:
+        return collect.replay(files, producer)
+
+
+def produce_raw(settings: Settings, values: list[tuple[str | None, bytes]]) -> None:
+    with stream.TweetProducer(settings) as producer:
+        for key, value in values:
+            producer.send(key, value)
+
+
+def load_all(settings: Settings, **options: Any) -> LoadStats:
+    opts = LoadOptions(idle_seconds=options.pop("idle_seconds", 1.5), **options)
+    return Loader(settings, opts).run()
+
+
+def count(settings: Settings, table: str, where: str = "true") -> int:
+    with db.connect(settings, autocommit=True) as conn:
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+            sql.Identifier(table), sql.SQL(where))  # type: ignore[arg-type]
+        row = conn.execute(query).fetchone()
+        return int(row[0]) if row else 0
+
+
+def query(settings: Settings, text: str, *params: Any) -> list[tuple[Any, ...]]:
+    with db.connect(settings, autocommit=True) as conn:
+        return conn.execute(text.encode(), params or None).fetchall()
+
+
+def stored_offsets_equal_log_end(settings: Settings) -> bool:
+    stored = dict(query(settings, "SELECT partition, next_offset FROM kafka_offsets"
+                                  " WHERE group_id = %s", settings.kafka_group))
+    ends = log_end_offsets(settings)
+    return all(stored.get(p, 0) == end for p, end in ends.items())

@@ -1,0 +1,75 @@
+import pytest
+
+from tweetpipe.errors import RecordError
+from tweetpipe.merge import PROVENANCE_KEY, merge_payload, payload_tweets
+
+from .data import payloads
+
+PROV = {"source": "test", "collected_at": "2026-01-01T00:00:00Z"}
+
+
+def records(name: str) -> list[dict]:  # type: ignore[type-arg]
+    return [r for p in payloads(name) for r in merge_payload(p, provenance=PROV)]
+
+
+def test_search_page_yields_one_record_per_tweet_with_author() -> None:
+    page = payloads("brexit")[0]
+    recs = records("brexit")
+    assert len(recs) == len(page["data"]) == 100
+    first = recs[0]
+    assert first["author"]["id"] == first["author_id"]
+    assert first[PROVENANCE_KEY] == PROV
+
+
+def test_stream_line_keeps_matching_rules_and_place_and_media() -> None:
+    recs = records("streaming_output_with_error")
+    assert len(recs) == 7
+    first = recs[0]
+    assert first["matching_rules"] == [{"id": 1377649934414049282, "tag": None}]
+    assert first["geo"]["place"]["id"] == "a0583a9994e6bf1b"
+    assert first["attachments"]["media"][0]["media_key"] == "3_1377650087799754753"
+    quoted = first["referenced_tweets"][0]
+    assert quoted["type"] == "quoted" and quoted["tweet"]["id"] == "1377640162566496258"
+    assert quoted["tweet"]["author"]["id"] == quoted["tweet"]["author_id"]
+
+
+def test_retweet_reference_and_mention_user() -> None:
+    (rec,) = records("mentions_tweet")
+    ref = rec["referenced_tweets"][0]
+    assert ref["type"] == "retweeted" and ref["tweet"]["id"] == "1589671906718134272"
+    mention = rec["entities"]["mentions"][0]
+    assert mention["user"]["username"].lower() == "s3nt1n3l17"
+
+
+def test_edited_tweet_carries_its_earlier_version() -> None:
+    (rec,) = records("edited")
+    assert [v["id"] for v in rec["edit_versions"]] == ["1576994746135764992"]
+
+
+def test_unresolvable_reference_is_kept_as_delivered() -> None:
+    page = {"data": [{"id": "1", "text": "x", "author_id": "9",
+                      "referenced_tweets": [{"type": "quoted", "id": "404"}]}],
+            "includes": {"users": []},
+            "errors": [{"resource_id": "404", "title": "Not Found Error"},
+                       {"resource_id": "777", "title": "unrelated"}]}
+    (rec,) = merge_payload(page, provenance=PROV)
+    assert rec["referenced_tweets"] == [{"type": "quoted", "id": "404"}]
+    assert "author" not in rec
+    assert rec["errors"] == [{"resource_id": "404", "title": "Not Found Error"}]
+
+
+def test_input_is_not_mutated() -> None:
+    page = payloads("media_tweet")[0]
+    before = repr(page)
+    list(merge_payload(page, provenance=PROV))
+    assert repr(page) == before
+
+
+def test_error_only_payload_has_no_tweets() -> None:
+    assert payload_tweets({"errors": [{"title": "operational-disconnect"}]}) == []
+
+
+@pytest.mark.parametrize("payload", [[1, 2], {"data": [{"text": "no id"}]}, {"data": "x"}])
+def test_not_a_payload(payload: object) -> None:
+    with pytest.raises(RecordError):
+        payload_tweets(payload)
