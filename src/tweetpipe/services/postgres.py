@@ -127,7 +127,7 @@ def _start(settings: Settings, timeout: float) -> None:
             f"last lines of {log_file(settings)}:\n{process.tail(log_file(settings))}")
 
 
-def _ensure_database(settings: Settings, timeout: float = 30.0) -> None:
+def _ensure_database(settings: Settings, timeout: float = 10.0) -> None:
     """Create the configured database if the server lacks it."""
     deadline = time.monotonic() + timeout
     while True:

@@ -3,18 +3,35 @@ connector jars from the Maven cache, the venv's Python for the workers."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 from tweetpipe.services import jars
 from tweetpipe.settings import Settings
 
+QUIET_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
 
 def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str | None = None,
             conf: dict[str, str] | None = None) -> Any:
     from pyspark.sql import SparkSession
 
+    # PySpark picks the workers' Python from this variable (not from spark.pyspark.python):
+    # the venv's interpreter, so workers import tweetpipe and its dependencies.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     classpath = ",".join(str(p) for p in jars.classpath(settings, "spark"))
+    log_config = settings.state_dir / "spark" / "log4j2.properties"
+    log_config.parent.mkdir(parents=True, exist_ok=True)
+    log_config.write_text(QUIET_LOG4J2)
     builder = (
         SparkSession.builder.master(master or settings.spark_master)
         .appName(app)
@@ -24,6 +41,10 @@ def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
         .config("spark.local.dir", str(settings.state_dir / "spark" / "tmp"))
