@@ -8,7 +8,7 @@ from typing import Any
 from psycopg import sql
 
 from tweetpipe import collect, db, stream
-from tweetpipe.load import LoadOptions, LoadStats, Loader
+from tweetpipe.load import Loader, LoadOptions, LoadStats
 from tweetpipe.report import log_end_offsets
 from tweetpipe.settings import Settings
 

@@ -110,7 +110,8 @@ def collect_replay(files: Annotated[list[Path], typer.Argument(help="X API v2 JS
 
 @app.command("load")
 def load_cmd(
-    until_idle: Annotated[bool, typer.Option(help="exit once the topic is idle and drained")] = False,
+    until_idle: Annotated[
+        bool, typer.Option(help="exit once the topic is idle and drained")] = False,
     idle_seconds: Annotated[float, typer.Option(help="idle time for --until-idle")] = 3.0,
     max_messages: Annotated[int | None, typer.Option(help="stop after N messages")] = None,
     batch: Annotated[int, typer.Option(help="messages per batch at most")] = 5000,

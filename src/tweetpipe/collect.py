@@ -86,7 +86,8 @@ def handle_line(
                                                "origin": where})
         )
     except (orjson.JSONDecodeError, RecordError) as exc:
-        reason = "truncated or malformed JSON" if isinstance(exc, orjson.JSONDecodeError) else str(exc)
+        malformed = isinstance(exc, orjson.JSONDecodeError)
+        reason = "truncated or malformed JSON" if malformed else str(exc)
         report.bad(where, reason)
         sink.send(None, line, {RAW_LINE_HEADER: where})
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -29,7 +30,7 @@ class Migration:
 
 
 def connect(settings: Settings, *, autocommit: bool = False, dbname: str | None = None,
-            ) -> psycopg.Connection[tuple[object, ...]]:
+            ) -> psycopg.Connection[Any]:
     """A connection whose search_path is the configured schema; errors name the server only."""
     try:
         conn = psycopg.connect(

@@ -60,9 +60,9 @@ def summarize(settings: Settings, *, expected: int) -> None:
     counts = db.table_counts(settings, ["tweet_merge", "tweet_transformed", "dead_letters"])
     out = report.out
     out.print(f"\nsample: {expected} distinct tweet ids in `data`")
-    for table, count in counts.items():
-        mark = "" if table == "dead_letters" else (" ✓" if count == expected else " ✗")
-        out.print(f"  {table:<18} {count:>6} rows{mark}")
+    for name, count in counts.items():
+        mark = "" if name == "dead_letters" else (" ✓" if count == expected else " ✗")
+        out.print(f"  {name:<18} {count:>6} rows{mark}")
     with db.connect(settings, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT tweet_id, lang, sentiment_label, round(sentiment::numeric, 3), clean_text"

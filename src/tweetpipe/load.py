@@ -10,6 +10,8 @@ retried with backoff, never dead-lettered.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -115,7 +117,7 @@ class Loader:
             while not self.stop.is_set() and not self._reached_max():
                 batch = self._next_batch()
                 if len(batch):
-                    self._with_db_retry(lambda conn: self._store(conn, batch))
+                    self._with_db_retry(functools.partial(self._store, batch=batch))
                     self._account(batch)
                     idle_since = time.monotonic()
                 elif self._idle_done(idle_since):
@@ -215,10 +217,8 @@ class Loader:
         offsets = [TopicPartition(t, p, o) for (t, p), o in batch.next_offsets.items()
                    if p in self._assigned]
         if offsets:
-            try:
+            with contextlib.suppress(KafkaException):
                 self._consumer.commit(offsets=offsets, asynchronous=True)
-            except KafkaException:
-                pass
 
     def _with_db_retry(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
         """Run `work` on the loader's connection; on an outage wait, reconnect and run it again."""

@@ -153,7 +153,7 @@ def _errors_for(record: JSON, errors: list[JSON]) -> list[JSON]:
     """The partial errors (deleted or protected references, ...) that name this tweet's parts."""
     if not errors:
         return []
-    ids = {str(record.get("id")), str(record.get("author_id")), str(record.get("in_reply_to_user_id"))}
+    ids = {str(record.get(k)) for k in ("id", "author_id", "in_reply_to_user_id")}
     for ref in record.get("referenced_tweets") or []:
         if isinstance(ref, dict):
             ids.add(str(ref.get("id")))

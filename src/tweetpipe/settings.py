@@ -117,7 +117,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings at an entry point; a bad value becomes a `ConfigError` saying what to fix."""
+    """Build the settings at an entry point; a bad value is a `ConfigError` saying what to fix."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -19,10 +19,10 @@ from psycopg import sql
 from tweetpipe import db
 from tweetpipe.normalize import (
     AUTHOR_COLUMNS,
+    INCLUDED_COLUMNS,
     MEDIA_COLUMNS,
     PLACE_COLUMNS,
     POLL_COLUMNS,
-    INCLUDED_COLUMNS,
     TWEET_COLUMNS,
     Coordinates,
     Parsed,
@@ -93,7 +93,7 @@ def _upsert(conn: psycopg.Connection[Any], table: Table, rows: Iterable[tuple[An
         for row in rows:
             copy.write_row(row)
     key, fresher = sql.Identifier(table.key), sql.Identifier(table.fresher)
-    updates = [
+    updates: list[sql.Composable] = [
         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
         for c in table.columns if c != table.key
     ]

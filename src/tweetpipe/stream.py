@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from confluent_kafka import KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from tweetpipe.errors import KafkaError, RetryableKafkaError
 from tweetpipe.settings import Settings
@@ -45,8 +45,9 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
 def ensure_topic(settings: Settings, topic: str | None = None, *, timeout: float = 30.0) -> None:
     """Create the topic with the configured partition count if it does not exist yet."""
     name = topic or settings.kafka_topic
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                         "logger": KAFKA_LOG})
+    config: dict[str, Any] = {"bootstrap.servers": settings.kafka_bootstrap_servers,
+                              "logger": KAFKA_LOG}
+    admin = AdminClient(config)
     try:
         existing = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:

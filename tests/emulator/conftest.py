@@ -1,51 +1,20 @@
-"""Fixtures: a real emulator on port 0 per module, an httpx client, and OpenAPI validation."""
+"""Fixtures: a real emulator on port 0 per module and an httpx client for it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 import httpx
-import jsonschema
-import orjson
 import pytest
+from emukit import AUTH, make
 
-import tweetpipe
-from tweetpipe.emulator import Emulator, EmulatorOptions
-
-DATA = Path(next(iter(tweetpipe.__path__))) / "data"
-SPEC = Path(__file__).parent / "data" / "x-api-v2-openapi-2.159.json"
-TOKEN = "test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def all_files() -> tuple[Path, ...]:
-    return tuple(sorted(DATA.glob("*.jsonl")))
-
-
-def file_ids(path: Path) -> set[str]:
-    """Distinct primary tweet ids of a recorded JSONL file (skipping undecodable lines)."""
-    ids: set[str] = set()
-    for raw in path.read_bytes().splitlines():
-        try:
-            data = orjson.loads(raw)["data"]
-        except orjson.JSONDecodeError:
-            continue
-        ids |= {t["id"] for t in (data if isinstance(data, list) else [data])}
-    return ids
-
-
-def make(**overrides: Any) -> Emulator:
-    opts: dict[str, Any] = {"token": TOKEN, "keepalive_s": 0.2, "data_files": all_files()}
-    opts.update(overrides)
-    return Emulator(EmulatorOptions(**opts))
+from tweetpipe.emulator import Emulator, RateLimit
 
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    with make() as emulator:
+    # no 1 request/second cap on search/all here; test_emulator_limits covers it
+    with make(rate_limits={"search_all": RateLimit(300)}) as emulator:
         yield emulator
 
 
@@ -53,23 +22,3 @@ def emu() -> Iterator[Emulator]:
 def client(emu: Emulator) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=emu.url, headers=AUTH, timeout=10) as c:
         yield c
-
-
-@cache
-def _spec() -> dict[str, Any]:
-    spec: dict[str, Any] = orjson.loads(SPEC.read_bytes())
-    return spec
-
-
-def validate(instance: Any, schema_name: str) -> None:
-    """Validate against `#/components/schemas/<schema_name>` with all components inlined."""
-    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": _spec()["components"]}
-    jsonschema.Draft4Validator(schema).validate(instance)
-
-
-def validate_problem(body: dict[str, Any]) -> None:
-    """A Problem, then the concrete problem schema its `type` maps to (OpenAPI discriminator)."""
-    validate(body, "Problem")
-    mapping = _spec()["components"]["schemas"]["Problem"]["discriminator"]["mapping"]
-    assert body["type"] in mapping, body["type"]
-    validate(body, mapping[body["type"]].rsplit("/", 1)[-1])

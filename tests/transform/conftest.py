@@ -1,10 +1,12 @@
-"""Spark session and `tweet_merge`-like rows built from the real X API v2 samples we ship."""
+"""`tweet_merge`-like rows built from the real X API v2 samples we ship.
+
+The Spark session is the shared one in tests/fixtures/spark.py.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -25,29 +27,11 @@ MERGE_SCHEMA = (
 )
 
 
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYSPARK_PYTHON", sys.executable)
-        session = (
-            SparkSession.builder.master("local[1]")
-            .appName("tweetpipe-transform-tests")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.ui.enabled", "false")
-            .config("spark.pyspark.python", sys.executable)
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        yield session
-        session.stop()
-
-
 @cache
 def sample_tweets() -> dict[str, tuple[JSON, dict[str, JSON]]]:
     """Every tweet in the shipped samples by id, with the users its page includes."""
     found: dict[str, tuple[JSON, dict[str, JSON]]] = {}
-    for path in sorted(resources.files("tweetpipe").joinpath("data").iterdir()):
+    for path in sorted(resources.files("tweetpipe").joinpath("data").iterdir(), key=str):
         if not path.name.endswith(".jsonl"):
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -88,6 +72,12 @@ def merge_row(tweet_id: str, load_seq: int = 1) -> tuple[Any, ...]:
         json.dumps(tweet["withheld"]) if "withheld" in tweet else None,
         load_seq, json.dumps(tweet, ensure_ascii=False),
     )
+
+
+@pytest.fixture(scope="session")
+def samples() -> dict[str, tuple[JSON, dict[str, JSON]]]:
+    """Sample tweets by id, each with the users of its page."""
+    return sample_tweets()
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,1 @@
-"""tweet_merge -> tweet_transformed with PySpark: the batch job, the streaming job, the transforms."""
+"""tweet_merge -> tweet_transformed with PySpark: batch job, streaming job, transforms, trends."""

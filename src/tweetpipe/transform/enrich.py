@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.types import (
     ArrayType,
     BooleanType,
@@ -55,13 +56,13 @@ class TransformOptions:
 
 
 # --- Java regular expressions, for Spark built-ins -------------------------------------------
-_RT_PREFIX = r"^RT [@＠][A-Za-z0-9_]+:\s*"
+_RT_PREFIX = r"^RT [@\uFF20][A-Za-z0-9_]+:\s*"
 # A URL, up to whitespace or the ellipsis X appends to truncated retweet text; and the stub of a
 # URL cut by that truncation ("… #kpop htt…"). The ellipsis itself is kept, as for cut words.
 _URL = r"(?i)https?://[^\s\p{Z}…]*|(?<!\S)htt(?:ps?:?/{0,2})?(?=…)"
-_MENTION = r"(?<![\p{L}\p{N}_@＠])[@＠][A-Za-z0-9_]+"
+_MENTION = r"(?<![\p{L}\p{N}_@\uFF20])[@\uFF20][A-Za-z0-9_]+"
 # As X parses them: letters, marks, digits and underscores, with at least one letter or mark.
-_HASHTAG = r"(?<![\p{L}\p{N}_&])[#＃](?=[\p{N}_]*[\p{L}\p{M}])[\p{L}\p{M}\p{N}_]+"
+_HASHTAG = r"(?<![\p{L}\p{N}_&])[#\uFF03](?=[\p{N}_]*[\p{L}\p{M}])[\p{L}\p{M}\p{N}_]+"
 _WHITESPACE = r"(?U)\s+"
 _WORD = r"[\p{L}\p{N}]"
 _URL_HOST = r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?([^/?#:\s]+)"
@@ -129,8 +130,8 @@ def _emoji_series(texts: pd.Series) -> pd.Series:
 
 
 # Module-level functions wrapped (not decorated), so workers import them by reference.
-_fold_udf = F.pandas_udf(_fold_series, StringType())
-_emoji_udf = F.pandas_udf(_emoji_series, _STRINGS)
+_fold_udf = pandas_udf(_fold_series, StringType())  # type: ignore[call-overload]
+_emoji_udf = pandas_udf(_emoji_series, _STRINGS)  # type: ignore[call-overload]
 
 
 # --- Spark columns ----------------------------------------------------------------------------

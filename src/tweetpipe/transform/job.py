@@ -52,7 +52,7 @@ def run_batch(settings: Settings, *, full: bool = False, master: str | None = No
 
     db.migrate(settings)
     with db.connect(settings, autocommit=True) as lock_conn:
-        if not lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (TRANSFORM_LOCK,)).fetchone()[0]:  # type: ignore[index]
+        if not _try_lock(lock_conn):
             raise TransformError("another `tweetpipe transform` is running on this database")
         _drop_stale_stages(lock_conn)
         lower = 0 if full else _watermark(lock_conn, TRANSFORM_VERSION)
@@ -121,6 +121,11 @@ def upsert_from_stage(conn: psycopg.Connection[Any], stage: str) -> int:
     trends.refresh(conn, sql.SQL("SELECT DISTINCT minute FROM {}").format(stage_id))
     conn.execute(sql.SQL("DROP TABLE {}").format(stage_id))
     return upserted
+
+
+def _try_lock(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (TRANSFORM_LOCK,)).fetchone()
+    return bool(row and row[0])
 
 
 def _watermark(conn: psycopg.Connection[Any], version: int) -> int:

@@ -14,6 +14,7 @@ import html
 import pandas as pd
 from pyspark.sql import Column
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.types import DoubleType
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -48,12 +49,13 @@ def compound_scores(texts: pd.Series, langs: pd.Series) -> pd.Series:
 
 # Wrapping the module-level function (rather than decorating it) keeps it picklable by
 # reference, so Python workers import this module and share its analyzer between tasks.
-_compound_udf = F.pandas_udf(compound_scores, DoubleType())
+_compound_udf = pandas_udf(compound_scores, DoubleType())  # type: ignore[call-overload]
 
 
 def sentiment_score(text: Column, lang: Column) -> Column:
     """Compound score of `text` for scored languages, else null. `text` must be URL-free."""
-    return _compound_udf(text, lang)
+    score: Column = _compound_udf(text, lang)
+    return score
 
 
 def sentiment_label(score: Column) -> Column:

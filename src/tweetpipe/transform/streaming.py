@@ -57,7 +57,7 @@ def job_name(settings: Settings) -> str:
 
 def tweets_from_kafka(raw: Any) -> Any:
     """Kafka rows -> the tweet_merge-like columns `enrich` reads."""
-    from pyspark.sql import functions as F  # noqa: N812
+    from pyspark.sql import functions as F
 
     rec = F.from_json(F.col("value").cast("string"), RECORD_SCHEMA)
     r = raw.select(rec.alias("r"), F.col("timestamp").alias("kafka_ts")).where(
@@ -91,7 +91,7 @@ class BatchWriter:
         self.stats = StreamStats()
 
     def __call__(self, batch: Any, batch_id: int) -> None:
-        from pyspark.sql import functions as F  # noqa: N812
+        from pyspark.sql import functions as F
 
         from tweetpipe.transform.enrich import enrich
 

@@ -1,0 +1,77 @@
+"""A real third-party client (tweepy) against the emulator.
+
+How the redirect works: tweepy hard-codes ``https://api.twitter.com`` but sends every request
+through its ``requests.Session`` (``client.session`` / ``stream.session``). We mount a
+``requests`` transport adapter for the ``https://api.twitter.com/`` prefix on that session; its
+``send`` rewrites the URL to the emulator's ``http://127.0.0.1:<port>`` before the normal
+HTTPAdapter sends it. Nothing in tweepy is patched.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import requests
+from emukit import DATA, TOKEN, file_ids, make
+from requests.adapters import HTTPAdapter
+
+tweepy = pytest.importorskip("tweepy")
+
+X_HOST = "https://api.twitter.com"
+
+
+class RedirectAdapter(HTTPAdapter):
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        assert request.url is not None
+        request.url = self.target + request.url[len(X_HOST) :]
+        return super().send(request, **kwargs)
+
+
+def redirect(session: requests.Session, emulator_url: str) -> None:
+    session.mount(X_HOST + "/", RedirectAdapter(emulator_url))
+
+
+def test_tweepy_paginator_pages_through_search() -> None:
+    path = DATA / "brexit.jsonl"
+    with make(data_files=(path,)) as emu:
+        client = tweepy.Client(bearer_token=TOKEN)
+        redirect(client.session, emu.url)
+        pages = list(
+            tweepy.Paginator(
+                client.search_recent_tweets, "brexit", max_results=25, expansions="author_id"
+            )
+        )
+    assert len(pages) == 4
+    ids = {str(t.id) for page in pages for t in page.data}
+    assert ids == file_ids(path)
+    assert all(page.includes["users"] for page in pages)
+
+
+def test_tweepy_streaming_client_reads_filtered_stream() -> None:
+    with make(data_files=(DATA / "streaming_output_with_error.jsonl",)) as emu:
+        received: list[Any] = []
+        done = threading.Event()
+
+        class Collector(tweepy.StreamingClient):  # type: ignore[misc]
+            def on_response(self, response: Any) -> None:
+                received.append(response)
+                if len(received) == 4:
+                    done.set()
+                    self.disconnect()
+
+        stream = Collector(TOKEN, max_retries=1)
+        redirect(stream.session, emu.url)
+        stream.add_rules(tweepy.StreamRule("dogs", tag="dogs"))
+        assert [r.value for r in stream.get_rules().data] == ["dogs"]
+        thread = stream.filter(threaded=True)
+        assert done.wait(10)
+        thread.join(10)
+    assert len(received) == 4
+    assert all(r.matching_rules[0].tag == "dogs" for r in received)
+    assert {str(r.data.id) for r in received} <= emu.stream_stats("stream_search").served_ids
