@@ -83,7 +83,7 @@ def subject_of(
         "geo": bool(tweet.get("geo")),
     }
     return Subject(
-        tokens=words(str(tweet.get("text", ""))) + ("",) + words(retweeted_text),
+        tokens=(*words(str(tweet.get("text", ""))), "", *words(retweeted_text)),
         lang=str(tweet.get("lang", "")).lower(),
         hashtags=_tags(ent, "hashtags", "tag"),
         cashtags=_tags(ent, "cashtags", "tag"),

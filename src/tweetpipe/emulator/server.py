@@ -41,6 +41,8 @@ class EmulatorServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # one write per response (no delayed-ACK stalls); streams flush per line
+    disable_nagle_algorithm = True
     server: EmulatorServer
 
     def log_message(self, format: str, *args: Any) -> None:

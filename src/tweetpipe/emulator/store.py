@@ -29,12 +29,44 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+TWEET_METRICS = (
+    "retweet_count",
+    "reply_count",
+    "like_count",
+    "quote_count",
+    "impression_count",
+    "bookmark_count",
+)
+
+
 def _normalize(tweet: Json) -> Json:
-    """Fix quirks of old recordings that the OpenAPI spec rejects (string edits_remaining)."""
+    """Fix quirks of old recordings that today's OpenAPI spec rejects.
+
+    String `edits_remaining` becomes an int; public_metrics gain the counters X added later
+    (impression_count, bookmark_count) as 0; tweets recorded before edits existed get
+    `edit_history_tweet_ids: [id]`, a default field today.
+    """
+    if "text" in tweet and "id" in tweet:
+        tweet.setdefault("edit_history_tweet_ids", [str(tweet["id"])])
     ec = tweet.get("edit_controls")
     if isinstance(ec, dict) and isinstance(ec.get("edits_remaining"), str):
         tweet["edit_controls"] = {**ec, "edits_remaining": int(ec["edits_remaining"])}
+    metrics = tweet.get("public_metrics")
+    if isinstance(metrics, dict) and "retweet_count" in metrics:
+        tweet["public_metrics"] = {k: metrics.get(k, 0) for k in TWEET_METRICS} | metrics
     return tweet
+
+
+def _normalize_user(user: Json) -> Json:
+    """Drop description @mentions longer than 15 characters: they are not usernames on X."""
+    mentions = ((user.get("entities") or {}).get("description") or {}).get("mentions")
+    if mentions:
+        keep = [m for m in mentions if len(str(m.get("username", ""))) <= 15]
+        description = {**user["entities"]["description"], "mentions": keep}
+        if not keep:
+            del description["mentions"]
+        user["entities"] = {**user["entities"], "description": description}
+    return user
 
 
 @dataclass
@@ -92,28 +124,32 @@ class TweetStore:
             return
         self.add_includes(msg.get("includes") or {})
         tweets = data if isinstance(data, list) else [data]
-        self.add_tweets(tweets, streamed=isinstance(data, dict))
+        self.add_tweets(tweets, streamed=isinstance(data, dict), recorded=True)
 
     def add_includes(self, includes: Mapping[str, Iterable[Json]]) -> None:
         with self.lock:
             for kind, key in INCLUDE_KEYS.items():
                 for obj in includes.get(kind, []):
-                    self.objects[kind][str(obj[key])] = _normalize(obj)
+                    fixed = _normalize_user(obj) if kind == "users" else _normalize(obj)
+                    self.objects[kind][str(obj[key])] = fixed
                     if kind == "users":
                         self.usernames[str(obj["username"]).lower()] = str(obj["id"])
 
-    def add_tweets(self, tweets: Iterable[Json], *, streamed: bool) -> list[int]:
+    def add_tweets(
+        self, tweets: Iterable[Json], *, streamed: bool, recorded: bool = False
+    ) -> list[int]:
+        """Add primary tweets; recorded stream messages are also kept in file order."""
         added: list[int] = []
         with self.lock:
             for tweet in tweets:
-                added.extend(self._add_one(_normalize(tweet), streamed))
+                added.extend(self._add_one(_normalize(tweet), streamed, recorded))
             self.changed.notify_all()
         return added
 
-    def _add_one(self, tweet: Json, streamed: bool) -> list[int]:
+    def _add_one(self, tweet: Json, streamed: bool, recorded: bool) -> list[int]:
         tid = int(tweet["id"])
         self.objects["tweets"][str(tid)] = tweet
-        if streamed:
+        if streamed and recorded:
             self.stream_order.append(tid)
         if tid in self.entries:
             return []

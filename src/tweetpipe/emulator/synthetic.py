@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tweetpipe.emulator.rules import snowflake
-from tweetpipe.emulator.store import Json
+from tweetpipe.emulator.store import TWEET_METRICS, Json
 
 
 def _w(words: str) -> list[str]:
@@ -157,8 +157,7 @@ class SyntheticSource:
             "reply_settings": "everyone",
             "source": self.rng.choice(SOURCES),
             "public_metrics": {
-                k: int(self.rng.expovariate(0.2))
-                for k in ("retweet_count", "reply_count", "like_count", "quote_count")
+                k: int(self.rng.expovariate(0.2)) for k in TWEET_METRICS if k != "impression_count"
             },
         }
         entities = {k: [e for e in v if e["end"] <= 280] for k, v in text.entities.items()}

@@ -48,8 +48,7 @@ def postgres_bindir() -> Path:
         on_path = shutil.which("pg_ctl")
         if on_path and Path(on_path).with_name("initdb").exists():
             return Path(on_path).resolve().parent
-        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                          key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_major)
         return versions[-1].parent if versions else None
 
     found = find()
@@ -61,7 +60,13 @@ def postgres_bindir() -> Path:
     return found
 
 
-def run_as(user: str | None, argv: list[str], *, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+def _major(initdb: Path) -> int:
+    version = initdb.parent.parent.name
+    return int(version) if version.isdigit() else 0
+
+
+def run_as(user: str | None, argv: list[str], *,
+           timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run `argv` as `user` (when root) or as ourselves."""
     if user and is_root():
         argv = ["runuser", "-u", user, "--", *argv]
