@@ -16,7 +16,7 @@ test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
 bench: setup

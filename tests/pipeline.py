@@ -47,3 +47,19 @@ def stored_offsets_equal_log_end(settings: Settings) -> bool:
                                   " WHERE group_id = %s", settings.kafka_group))
     ends = log_end_offsets(settings)
     return all(stored.get(p, 0) == end for p, end in ends.items())
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment for a `tweetpipe` subprocess that should use exactly these settings."""
+    import os
+
+    return {
+        **os.environ,
+        "TWEETPIPE_HOME": str(settings.state_dir), "TWEETPIPE_JAR_CACHE": str(settings.jar_cache),
+        "DB_HOST": settings.db_host, "DB_PORT": str(settings.db_port),
+        "DB_USER": settings.db_user, "DB_PASS": settings.db_pass.get_secret_value(),
+        "DB_NAME": settings.db_name, "DB_SCHEMA": settings.db_schema,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "KAFKA_TOPIC": settings.kafka_topic, "KAFKA_GROUP": settings.kafka_group,
+        "KAFKA_PARTITIONS": str(settings.kafka_partitions), "SPARK_MASTER": settings.spark_master,
+    }

@@ -115,11 +115,14 @@ def load_cmd(
     idle_seconds: Annotated[float, typer.Option(help="idle time for --until-idle")] = 3.0,
     max_messages: Annotated[int | None, typer.Option(help="stop after N messages")] = None,
     batch: Annotated[int, typer.Option(help="messages per batch at most")] = 5000,
+    instance_id: Annotated[str | None, typer.Option(
+        help="static group membership id: a restarted loader keeps its partitions")] = None,
 ) -> None:
     """Consume the topic into PostgreSQL exactly once (rows and offsets in one transaction)."""
     cfg = settings()
     options = LoadOptions(batch_messages=batch, max_messages=max_messages,
-                          idle_seconds=idle_seconds if until_idle else None)
+                          idle_seconds=idle_seconds if until_idle else None,
+                          instance_id=instance_id)
     with console.status("loading…") as live:
         def progress(stats: LoadStats) -> None:
             live.update(report.load_line(stats))

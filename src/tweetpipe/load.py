@@ -36,6 +36,8 @@ class LoadOptions:
     max_record_bytes: int = 512 * 1024
     idle_seconds: float | None = None
     max_messages: int | None = None
+    instance_id: str | None = None  # static group membership: a restart keeps its partitions
+    session_timeout_ms: int = 10_000
 
 
 @dataclass
@@ -80,7 +82,10 @@ class Loader:
         self.stats = LoadStats()
         self._assigned: set[int] = set()
         self._conn: psycopg.Connection[Any] | None = None
+        static = {"group.instance.id": self.options.instance_id} if self.options.instance_id else {}
         self._consumer = Consumer({
+            **static,
+            "session.timeout.ms": self.options.session_timeout_ms,
             "bootstrap.servers": settings.kafka_bootstrap_servers,
             "group.id": self.group,
             "enable.auto.commit": False,

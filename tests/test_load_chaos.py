@@ -1,0 +1,74 @@
+"""Exactly-once under failure: kill -9, PostgreSQL restarts, rebalances (real services)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tweetpipe import stream
+from tweetpipe.collect.synthetic import produce_synthetic
+from tweetpipe.load import Loader, LoadOptions, LoadStats
+from tweetpipe.services import postgres
+from tweetpipe.settings import Settings
+
+from .pipeline import count, settings_env, stored_offsets_equal_log_end
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "chaos_load.py"
+
+
+def produce(settings: Settings, tweets: int, seed: int) -> None:
+    with stream.TweetProducer(settings) as producer:
+        produce_synthetic(producer, tweets, seed=seed)
+
+
+def test_kill_minus_nine_twenty_times_loses_and_duplicates_nothing(pipeline: Settings) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--tweets", "20000", "--kills", "20", "--max-gap", "1.5"],
+        env=settings_env(pipeline), capture_output=True, text=True, timeout=600, check=False)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["rows"] == result["distinct"] == 20000, result
+    assert result["offsets_at_log_end"] and result["dead_letters"] == 0, result
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_postgres_restart_mid_load_resumes_by_itself(stack: Settings, pipeline: Settings) -> None:
+    produce(pipeline, 30000, seed=11)
+    stats: list[LoadStats] = []
+    loader = Loader(pipeline, LoadOptions(idle_seconds=3.0, batch_messages=500))
+    thread = threading.Thread(target=lambda: stats.append(loader.run()))
+    thread.start()
+    while loader.stats.rows < 3000:
+        time.sleep(0.05)
+    postgres.restart(stack, mode="fast")
+    thread.join(timeout=300)
+    assert stats and stats[0].db_retries > 0
+    assert count(pipeline, "tweet_merge") == 30000
+    assert stored_offsets_equal_log_end(pipeline)
+
+
+def test_two_loaders_with_a_rebalance_mid_run(pipeline: Settings) -> None:
+    producer = threading.Thread(target=produce, args=(pipeline, 30000, 13))
+    producer.start()
+    results: list[LoadStats] = []
+    first = Loader(pipeline, LoadOptions(idle_seconds=4.0, batch_messages=500))
+    second = Loader(pipeline, LoadOptions(idle_seconds=4.0, batch_messages=500))
+    threads = [threading.Thread(target=lambda lo=lo: results.append(lo.run()))
+               for lo in (first, second)]
+    threads[0].start()
+    while first.stats.rows < 2000:
+        time.sleep(0.05)
+    threads[1].start()  # joins the group: partitions move mid-run
+    producer.join()
+    for t in threads:
+        t.join(timeout=300)
+    assert len(results) == 2
+    assert all(r.rows > 0 for r in results), "both loaders took part"
+    assert count(pipeline, "tweet_merge") == 30000
+    assert stored_offsets_equal_log_end(pipeline)
