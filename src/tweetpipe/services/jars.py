@@ -55,6 +55,7 @@ def _download(bundle: str, target: Path) -> None:
         capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:
+        shutil.rmtree(work, ignore_errors=True)
         last = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise ServiceError(f"Maven could not fetch the {bundle} jars:\n{last}")
     shutil.rmtree(target, ignore_errors=True)
