@@ -17,7 +17,7 @@ from tweetpipe.load import Loader, LoadOptions, LoadStats
 from tweetpipe.services import postgres
 from tweetpipe.settings import Settings
 
-from .pipeline import count, settings_env, stored_offsets_equal_log_end
+from .pipeline import count, query, settings_env, stored_offsets_equal_log_end
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "chaos_load.py"
@@ -71,4 +71,26 @@ def test_two_loaders_with_a_rebalance_mid_run(pipeline: Settings) -> None:
     assert len(results) == 2
     assert all(r.rows > 0 for r in results), "both loaders took part"
     assert count(pipeline, "tweet_merge") == 30000
+    assert stored_offsets_equal_log_end(pipeline)
+
+
+def test_sigterm_finishes_the_batch_and_leaves_the_group(pipeline: Settings) -> None:
+    import signal
+
+    produce(pipeline, 20000, seed=17)
+    proc = subprocess.Popen([sys.executable, "-m", "tweetpipe.cli", "load", "--batch", "500"],
+                            env=settings_env(pipeline), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while count(pipeline, "tweet_merge") == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert "SIGTERM" in err
+    loaded = count(pipeline, "tweet_merge")
+    stored = sum(r[0] for r in query(pipeline, "SELECT next_offset FROM kafka_offsets"))
+    assert loaded == stored  # rows and offsets committed together, nothing half-done
+    Loader(pipeline, LoadOptions(idle_seconds=2.0)).run()
+    assert count(pipeline, "tweet_merge") == 20000
     assert stored_offsets_equal_log_end(pipeline)
