@@ -8,7 +8,6 @@ can share one server.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -89,18 +88,6 @@ def migrate(settings: Settings) -> list[Migration]:
             )
             applied_now.append(migration)
     return applied_now
-
-
-def wait_for_database(settings: Settings, *, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with connect(settings, autocommit=True):
-                return
-        except RetryableDatabaseError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def table_counts(settings: Settings, tables: list[str]) -> dict[str, int]:

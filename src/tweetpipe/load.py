@@ -81,6 +81,7 @@ class Loader:
         self.on_progress = on_progress
         self.stats = LoadStats()
         self._assigned: set[int] = set()
+        self._lag_checked = 0.0
         self._conn: psycopg.Connection[Any] | None = None
         static = {"group.instance.id": self.options.instance_id} if self.options.instance_id else {}
         self._consumer = Consumer({
@@ -214,6 +215,9 @@ class Loader:
         self.stats.repaired += batch.repaired
         self.stats.batches += 1
         self._commit_to_kafka(batch)
+        if time.monotonic() - self._lag_checked > 5.0:
+            self._lag_checked = time.monotonic()
+            self.stats.lag = self.lag()
         if self.on_progress:
             self.on_progress(self.stats)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 import time
 import uuid
@@ -177,8 +176,3 @@ def down(settings: Settings) -> bool:
     _pid_file(settings).unlink(missing_ok=True)
     return True
 
-
-def wipe(settings: Settings) -> None:
-    """Delete the broker's data (only when stopped)."""
-    if our_pid(settings) is None:
-        shutil.rmtree(_dir(settings), ignore_errors=True)
