@@ -28,8 +28,9 @@ def second_home() -> Iterator[Path]:
 
 
 def second_stack(home: Path) -> Settings:
-    return load_settings(TWEETPIPE_HOME=str(home), DB_PORT=process.free_port(),
-                         KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{process.free_port()}")
+    db_port, kafka_port = process.free_ports(2)
+    return load_settings(TWEETPIPE_HOME=str(home), DB_PORT=db_port,
+                         KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{kafka_port}")
 
 
 def test_second_stack_side_by_side_up_idempotent_down_leaves_nothing(

@@ -24,9 +24,11 @@ app = typer.Typer(help="X API v2 -> Kafka -> PostgreSQL -> PySpark, exactly once
 services_app = typer.Typer(help="Start, stop and inspect the local Kafka and PostgreSQL.")
 db_app = typer.Typer(help="Database schema.")
 collect_app = typer.Typer(help="Collect tweets into Kafka.")
+rules_app = typer.Typer(help="Filtered-stream rules (X API v2).", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.add_typer(db_app, name="db")
 app.add_typer(collect_app, name="collect")
+app.add_typer(rules_app, name="rules")
 
 
 class State:
@@ -108,6 +110,154 @@ def collect_replay(files: Annotated[list[Path], typer.Argument(help="X API v2 JS
     report.print_collect(result, cfg.kafka_topic)
 
 
+@collect_app.command("search")
+def collect_search_cmd(
+    query: Annotated[str, typer.Argument(help="X search query, e.g. 'python lang:en'")],
+    archive: Annotated[bool, typer.Option(help="full-archive search (/2/tweets/search/all)")
+                       ] = False,
+    since_id: Annotated[str | None, typer.Option(help="only tweets newer than this id")] = None,
+    until_id: Annotated[str | None, typer.Option(help="only tweets older than this id")] = None,
+    start_time: Annotated[str | None, typer.Option(help="RFC 3339, e.g. 2024-01-01T00:00:00Z")
+                          ] = None,
+    end_time: Annotated[str | None, typer.Option(help="RFC 3339")] = None,
+    max_results: Annotated[int | None, typer.Option(help="tweets per page")] = None,
+    limit: Annotated[int | None, typer.Option(help="stop after N tweets")] = None,
+    resume: Annotated[bool, typer.Option(help="continue from the saved position")] = False,
+    follow: Annotated[bool, typer.Option(help="keep polling for newer tweets")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between --follow polls")] = 60.0,
+    backoff_scale: Annotated[float, typer.Option(hidden=True)] = 1.0,
+) -> None:
+    """Search recent (or --archive) tweets into Kafka, page by page; resumable."""
+    from tweetpipe.collect import position as saved
+    from tweetpipe.collect import search as search_mod
+
+    options = collect.SearchOptions(query, archive, since_id, until_id, start_time, end_time,
+                                    max_results, limit, resume, follow, interval)
+    cfg = settings()
+    progress = collect.Progress()
+    stream.ensure_topic(cfg)
+    with _client(cfg, progress, backoff_scale=backoff_scale) as client, \
+            stream.TweetProducer(cfg) as producer, collect.live_line(console, progress):
+        search_mod.collect_search(client, producer, options, state_dir=cfg.state_dir,
+                                  progress=progress)
+    position = saved.position_file(cfg.state_dir, options.position())
+    console.print(f"{len(progress.ids)} distinct tweets → topic {cfg.kafka_topic}; "
+                  f"position saved in {position} (use --resume to continue)")
+
+
+@collect_app.command("stream")
+def collect_stream_cmd(
+    sample: Annotated[bool, typer.Option(help="the 1% sample stream, not the filtered one")
+                      ] = False,
+    backfill_minutes: Annotated[int | None, typer.Option(help="recover up to 5 minutes")] = None,
+    limit: Annotated[int | None, typer.Option(help="stop after N tweets")] = None,
+    duration: Annotated[float | None, typer.Option(help="stop after S seconds")] = None,
+    stall_timeout: Annotated[float, typer.Option(help="seconds without a byte = stall")] = 20.0,
+    backoff_scale: Annotated[float, typer.Option(hidden=True)] = 1.0,
+) -> None:
+    """Stream tweets into Kafka, reconnecting by X's rules; spills to a journal if Kafka lags."""
+    from tweetpipe import xapi
+
+    options = collect.StreamOptions(sample, backfill_minutes, limit, duration,
+                                    xapi.Backoff(scale=backoff_scale))
+    cfg = settings()
+    progress = collect.Progress()
+    stream.ensure_topic(cfg)
+    with _client(cfg, progress, stall_timeout=stall_timeout, backoff_scale=backoff_scale,
+                 stop=stop_event()) as client, collect.SpoolProducer(cfg) as producer, \
+            collect.live_line(console, progress):
+        collect.StreamCollector(client, producer, options, state_dir=cfg.state_dir,
+                                progress=progress).run()
+    console.print(f"{len(progress.ids)} distinct tweets → topic {cfg.kafka_topic}")
+
+
+def _client(cfg: Settings, progress: collect.Progress | None = None, *,
+            stall_timeout: float = 20.0, backoff_scale: float = 1.0,
+            stop: threading.Event | None = None) -> Any:
+    from tweetpipe import xapi
+
+    backoff = xapi.Backoff(scale=backoff_scale, http_base=1.0, http_cap=60.0,
+                           too_many_base=15.0)
+    options = xapi.ClientOptions(stall_timeout=stall_timeout, backoff=backoff)
+    return xapi.XClient(settings=cfg, options=options, stop=stop,
+                        on_wait=progress.on_wait if progress else None)
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """The filtered stream's rules."""
+    from tweetpipe.collect import rules
+
+    with _client(settings()) as client:
+        found = rules.list_rules(client)
+    from rich.table import Table
+
+    table = Table("id", "value", "tag", title=f"{len(found)} rules")
+    for rule in found:
+        table.add_row(rule.id, rule.value, rule.tag or "")
+    report.out.print(table)
+
+
+@rules_app.command("add")
+def rules_add(
+    value: Annotated[str, typer.Argument(help="rule, e.g. 'python lang:en -is:retweet'")],
+    tag: Annotated[str | None, typer.Option(help="label kept on matching tweets")] = None,
+    dry_run: Annotated[bool, typer.Option(help="validate only")] = False,
+) -> None:
+    """Add one filtered-stream rule."""
+    from tweetpipe.collect import rules
+
+    with _client(settings()) as client:
+        result = rules.add_rules(client, [(value, tag)], dry_run=dry_run)
+    for rule in result.rules:
+        report.out.print(f"{'would add' if dry_run else 'added'} {rule.id}: {rule.value}")
+    if dry_run and not result.rules:
+        report.out.print(f"valid: {result.summary}")
+
+
+@rules_app.command("delete")
+def rules_delete(
+    ids: Annotated[list[str] | None, typer.Argument(help="rule ids")] = None,
+    all_rules: Annotated[bool, typer.Option("--all", help="delete every rule")] = False,
+    dry_run: Annotated[bool, typer.Option(help="show what would be deleted")] = False,
+) -> None:
+    """Delete rules by id, or --all."""
+    from tweetpipe.collect import rules
+
+    if not ids and not all_rules:
+        raise ConfigError("name the rule ids to delete, or pass --all")
+    with _client(settings()) as client:
+        result = (rules.delete_all(client, dry_run=dry_run) if all_rules
+                  else rules.delete_rules(client, ids or [], dry_run=dry_run))
+    summary = result.summary or {}
+    verb = "would delete" if dry_run else "deleted"
+    report.out.print(f"{verb} {summary.get('deleted', 0)} rules "
+                     f"({summary.get('not_deleted', 0)} not found)")
+
+
+@app.command("emulator")
+def emulator_cmd(
+    data: Annotated[list[Path] | None, typer.Option(help="recorded X API v2 JSONL")] = None,
+    synthetic: Annotated[float, typer.Option(help="synthetic tweets per second")] = 0.0,
+    port: Annotated[int, typer.Option(help="port (0 = a free one)")] = 8000,
+    faults: Annotated[str, typer.Option(help="fault spec, e.g. '429:0.1,500:0.05,seed=7'")
+                      ] = "",
+    token: Annotated[str, typer.Option(help="bearer token it accepts")] = "emulator-token",
+) -> None:
+    """Serve a local X API v2 emulator (bundled sample unless --data/--synthetic)."""
+    from tweetpipe import demo
+    from tweetpipe.emulator import EmulatorOptions, run_forever
+
+    files = tuple(data or ([] if synthetic else demo.sample_files()))
+    options = EmulatorOptions(port=port, data_files=files, synthetic_rate=synthetic,
+                              faults=faults, token=token)
+    console.print(f"X API v2 emulator on http://127.0.0.1:{port} ({len(files)} files, "
+                  f"{synthetic:g} synthetic tweets/s); use it with:\n"
+                  f"  export X_API_BASE_URL=http://127.0.0.1:{port} "
+                  "TWITTER_BEARER_TOKEN=<the --token>\nCtrl-C stops it.")
+    run_forever(options)
+
+
 @app.command("load")
 def load_cmd(
     until_idle: Annotated[
@@ -136,6 +286,9 @@ def transform_cmd(
     full: Annotated[bool, typer.Option(help="reprocess every row, not only new ones")] = False,
     master: Annotated[str | None, typer.Option(help="Spark master (default SPARK_MASTER)")] = None,
     stream_mode: Annotated[bool, typer.Option("--stream", help="Structured Streaming")] = False,
+    idle_seconds: Annotated[float | None, typer.Option(
+        help="with --stream: exit after this long without input")] = None,
+    crash_after_stage: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Transform new rows of tweet_merge into tweet_transformed with PySpark."""
     from tweetpipe.transform import job
@@ -143,12 +296,24 @@ def transform_cmd(
     if stream_mode:
         from tweetpipe.transform import streaming
 
-        streaming.run(settings(), master=master, stop=stop_event())
+        stats = streaming.run(settings(), master=master, stop=stop_event(),
+                              idle_seconds=idle_seconds)
+        p50, p99 = stats.percentiles()
+        console.print(f"{stats.batches} micro-batches, {stats.rows} rows upserted "
+                      f"({stats.skipped} replayed batches skipped); latency Kafka → row "
+                      f"p50 {p50:.2f}s p99 {p99:.2f}s")
         return
+    crash = _kill_self if crash_after_stage else None  # for the crash test: kill -9 mid-job
     with console.status("transforming with Spark…"):
-        result = job.run_batch(settings(), full=full, master=master)
+        result = job.run_batch(settings(), full=full, master=master, before_commit=crash)
     console.print(f"read {result.read} new rows (load_seq {result.watermark_from}→"
                   f"{result.watermark_to}); upserted {result.upserted} into tweet_transformed")
+
+
+def _kill_self() -> None:
+    import os
+
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @app.command("status")
@@ -158,11 +323,15 @@ def status_cmd() -> None:
 
 
 @app.command("demo")
-def demo_cmd() -> None:
-    """Start the services, collect the bundled sample, load, transform, and summarize."""
+def demo_cmd(
+    query: Annotated[str | None, typer.Option(help="search query for the real X API")] = None,
+    limit: Annotated[int, typer.Option(help="tweets to collect from the real X API")] = 500,
+) -> None:
+    """Start the services, collect (X API, or the emulator serving the bundled sample), load,
+    transform, and summarize."""
     from tweetpipe import demo
 
-    demo.run(settings(), console)
+    demo.run(settings(), console, query=query, limit=limit)
 
 
 # ---- entry point ------------------------------------------------------------------------------

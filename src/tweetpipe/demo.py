@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import orjson
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
@@ -13,6 +16,10 @@ from tweetpipe import collect, db, report, services, stream
 from tweetpipe.load import LoadOptions, load
 from tweetpipe.settings import Settings
 from tweetpipe.transform import job, trends
+
+#: the real API's default demo query when TWITTER_BEARER_TOKEN is set.
+DEFAULT_QUERY = "python lang:en -is:retweet"
+DEMO_TOKEN = "demo-emulator-token"
 
 
 def sample_files() -> list[Path]:
@@ -36,30 +43,73 @@ def distinct_ids(files: list[Path]) -> set[str]:
     return ids
 
 
-def run(settings: Settings, console: Console) -> None:
+def covering_query(store: Any) -> str:
+    """A keyword query (`w1 OR w2 OR ...`) matching every tweet of an emulator `TweetStore`."""
+    todo = {e.id: set(e.subject.tokens) - {""} for e in store.newest_first()}
+    words: list[str] = []
+    while todo:
+        counts = Counter(w for tokens in todo.values() for w in tokens if w.lower() != "or")
+        if not counts:
+            break
+        best = max(sorted(counts), key=counts.__getitem__)
+        words.append(best)
+        todo = {i: t for i, t in todo.items() if best not in t}
+    return " OR ".join(words)
+
+
+def collect_step(settings: Settings, console: Console, *, query: str | None,
+                 limit: int) -> set[str]:
+    """Search X for `query` (with a bearer token), else the emulator serving the sample."""
+    from tweetpipe.collect.search import SearchOptions, collect_search
+    from tweetpipe.emulator import Emulator, EmulatorOptions
+    from tweetpipe.xapi import XClient
+
+    progress = collect.Progress()
+    if settings.bearer_token is not None:
+        api, emulator = settings, None
+        options = SearchOptions(query or DEFAULT_QUERY, limit=limit)
+        console.print(f"searching X ({settings.x_api_base_url}) for {options.query!r}")
+    else:
+        emulator = Emulator(EmulatorOptions(data_files=tuple(sample_files()), token=DEMO_TOKEN))
+        emulator.start()
+        api = settings.model_copy(update={"x_api_base_url": emulator.url,
+                                          "bearer_token": SecretStr(DEMO_TOKEN)})
+        options = SearchOptions(query or covering_query(emulator.state.store))
+        console.print(f"no TWITTER_BEARER_TOKEN: searching the local X API emulator "
+                      f"({emulator.url}) serving the bundled sample")
+    try:
+        with XClient(settings=api, on_wait=progress.on_wait) as client, \
+                stream.TweetProducer(settings) as producer, \
+                collect.live_line(console, progress):
+            collect_search(client, producer, options, state_dir=settings.state_dir,
+                           progress=progress)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    return progress.ids
+
+
+def run(settings: Settings, console: Console, *, query: str | None = None,
+        limit: int = 500) -> None:
     with console.status("starting Kafka and PostgreSQL…"):
         statuses = services.up(settings)
     report.print_services(statuses)
     db.migrate(settings)
-    files = sample_files()
     stream.ensure_topic(settings)
-    with console.status("collecting the bundled sample into Kafka…"), \
-            stream.TweetProducer(settings) as producer:
-        collected = collect.replay(files, producer, source="demo")
-    report.print_collect(collected, settings.kafka_topic)
+    collected = collect_step(settings, console, query=query, limit=limit)
     with console.status("loading Kafka → tweet_merge…"):
         stats = load(settings, LoadOptions(idle_seconds=2.0))
     console.print(report.load_line(stats))
     with console.status("transforming tweet_merge → tweet_transformed with Spark…"):
         result = job.run_batch(settings)
     console.print(f"transform: {result.read} new rows read, {result.upserted} upserted")
-    summarize(settings, expected=len(distinct_ids(files)))
+    summarize(settings, expected=len(collected))
 
 
 def summarize(settings: Settings, *, expected: int) -> None:
     counts = db.table_counts(settings, ["tweet_merge", "tweet_transformed", "dead_letters"])
     out = report.out
-    out.print(f"\nsample: {expected} distinct tweet ids in `data`")
+    out.print(f"\ncollected: {expected} distinct tweet ids")
     for name, count in counts.items():
         mark = "" if name == "dead_letters" else (" ✓" if count == expected else " ✗")
         out.print(f"  {name:<18} {count:>6} rows{mark}")

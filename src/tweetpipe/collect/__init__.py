@@ -1,5 +1,8 @@
-"""Collect tweets and hand them to Kafka: recorded JSONL (`replay`), and the X API v2."""
+"""Collect tweets and hand them to Kafka: recorded JSONL (`replay`), and the X API v2
+(`search`, `stream`, with `rules` for the filtered stream)."""
 
+from tweetpipe.collect.journal import Journal, Spool, SpoolProducer
+from tweetpipe.collect.progress import Progress, live_line
 from tweetpipe.collect.replay import (
     RAW_LINE_HEADER,
     CollectReport,
@@ -9,6 +12,9 @@ from tweetpipe.collect.replay import (
     now_iso,
     replay,
 )
+from tweetpipe.collect.search import SearchOptions, collect_search
+from tweetpipe.collect.stream import StreamCollector, StreamOptions
 
-__all__ = ["RAW_LINE_HEADER", "CollectReport", "RecordSink", "handle_line", "iter_lines",
-           "now_iso", "replay"]
+__all__ = ["RAW_LINE_HEADER", "CollectReport", "Journal", "Progress", "RecordSink",
+           "SearchOptions", "Spool", "SpoolProducer", "StreamCollector", "StreamOptions",
+           "collect_search", "handle_line", "iter_lines", "live_line", "now_iso", "replay"]

@@ -30,18 +30,18 @@ def spark_class() -> Path:
 def start(settings: Settings, *, cores: int = 2, memory: str = "2g") -> str:
     home = _dir(settings)
     home.mkdir(parents=True, exist_ok=True)
-    port = process.free_port()
+    port, master_ui, worker_ui = process.free_ports(3)
     url = f"spark://127.0.0.1:{port}"
     env = {"SPARK_LOCAL_IP": "127.0.0.1", "PATH": "/usr/bin:/bin",
            "SPARK_HOME": str(spark_class().parent.parent)}
     process.start_detached(
         [str(spark_class()), MASTER, "--host", "127.0.0.1", "--port", str(port),
-         "--webui-port", str(process.free_port())],
+         "--webui-port", str(master_ui)],
         log_file=home / "master.log", pid_file=home / "master.pid", env=env)
     _wait_port(port, home / "master.log")
     process.start_detached(
         [str(spark_class()), WORKER, url, "--host", "127.0.0.1", "--cores", str(cores),
-         "--memory", memory, "--webui-port", str(process.free_port()),
+         "--memory", memory, "--webui-port", str(worker_ui),
          "--work-dir", str(home / "work")],
         log_file=home / "worker.log", pid_file=home / "worker.pid", env=env)
     _wait_log(home / "worker.log", "Successfully registered with master")

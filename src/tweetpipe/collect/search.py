@@ -1,0 +1,126 @@
+"""`collect search`: recent or full-archive search, page by page into Kafka, resumable.
+
+Each page goes through `merge_payload` (the same code as replay), is flushed to Kafka, and only
+then is the position (query, parameters, next_token, newest_id) saved. `--follow` keeps polling
+for tweets newer than the newest seen.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tweetpipe.collect import position as saved
+from tweetpipe.collect.position import SearchPosition
+from tweetpipe.collect.progress import Progress
+from tweetpipe.collect.replay import RAW_LINE_HEADER, now_iso
+from tweetpipe.errors import ConfigError, RecordError
+from tweetpipe.merge import merge_payload
+from tweetpipe.stream import TweetProducer
+from tweetpipe.xapi import ARCHIVE, RECENT, XClient
+
+Json = dict[str, Any]
+PAGE_MAX = {RECENT: 100, ARCHIVE: 500}
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    query: str
+    archive: bool = False
+    since_id: str | None = None
+    until_id: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    max_results: int | None = None
+    limit: int | None = None
+    resume: bool = False
+    follow: bool = False
+    interval: float = 60.0
+
+    @property
+    def endpoint(self) -> str:
+        return ARCHIVE if self.archive else RECENT
+
+    def page_size(self, remaining: int | None) -> int:
+        top = PAGE_MAX[self.endpoint]
+        size = min(self.max_results or top, top)
+        if remaining is not None:
+            size = min(size, remaining)
+        return max(size, 10)
+
+    def position(self) -> SearchPosition:
+        fixed = {"since_id": self.since_id, "until_id": self.until_id,
+                 "start_time": self.start_time, "end_time": self.end_time}
+        if self.follow and (self.until_id or self.end_time):
+            raise ConfigError("--follow polls for newer tweets: drop --until-id/--end-time")
+        if not self.query.strip():
+            raise ConfigError("the search query must not be empty")
+        return SearchPosition(self.endpoint, self.query,
+                              {k: v for k, v in fixed.items() if v is not None})
+
+
+PageHook = Callable[[SearchPosition], None]
+
+
+def collect_search(client: XClient, producer: TweetProducer, options: SearchOptions, *,
+                   state_dir: Path, progress: Progress | None = None,
+                   stop: threading.Event | None = None,
+                   on_page: PageHook | None = None) -> Progress:
+    """Page through the search into `producer`; returns the progress counters."""
+    progress = progress or Progress()
+    stop = stop or client.stop
+    position = options.position()
+    path = saved.position_file(state_dir, position)
+    if options.resume:
+        position = saved.load(path) or position
+    while not stop.is_set():
+        if position.done:
+            if not options.follow:
+                break
+            client.wait("--follow: polling for newer tweets", options.interval)
+            position.next_pass()
+            continue
+        remaining = None if options.limit is None else options.limit - progress.tweets
+        if remaining is not None and remaining <= 0:
+            break
+        _one_page(client, producer, options, position, remaining, progress)
+        saved.save(path, position)
+        if on_page:
+            on_page(position)
+    return progress
+
+
+def _one_page(client: XClient, producer: TweetProducer, options: SearchOptions,
+              position: SearchPosition, remaining: int | None, progress: Progress) -> None:
+    params = position.request_params(options.page_size(remaining))
+    page = client.get(options.endpoint, params)
+    progress.rate_limit = client.rate_limit.describe()
+    progress.waiting = ""
+    where = f"{options.endpoint} page {position.pages + 1}"
+    records = page_records(page, where, producer, progress)
+    complete = remaining is None or len(records) <= remaining
+    for record in records if complete else records[:remaining]:
+        producer.send_record(record)
+        progress.tweets += 1
+        progress.ids.add(str(record["id"]))
+    producer.flush()
+    position.tweets = progress.tweets
+    progress.pages += 1
+    position.advance(page.get("meta") or {}, page_complete=complete)
+
+
+def page_records(page: Json, where: str, producer: TweetProducer, progress: Progress
+                 ) -> list[Json]:
+    """The page's merged records; an unusable page goes on raw, to the dead-letter table."""
+    provenance = {"source": "search", "collected_at": now_iso(), "origin": where}
+    try:
+        return list(merge_payload(page, provenance=provenance))
+    except RecordError:
+        progress.bad_lines += 1
+        producer.send(None, orjson.dumps(page), {RAW_LINE_HEADER: where})
+        return []
