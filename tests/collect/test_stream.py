@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from typer.testing import CliRunner
@@ -101,3 +102,50 @@ def test_rules_round_trip_through_the_cli(pipeline: Settings) -> None:
     finally:
         emu.stop()
         cli.State.settings = None
+
+
+def test_kafka_down_mid_stream_loses_nothing(stack: Settings, pipeline: Settings) -> None:
+    """The broker is stopped while the stream runs: lines wait in the journal, none is lost."""
+    from tweetpipe.services import kafka
+
+    emu = emulator(replay_recorded_streams=False)
+    source, progress = SyntheticSource(seed=41), collect.Progress()
+    try:
+        api = with_api(pipeline, emu)
+        options = StreamOptions(sample=True, max_in_flight=200, backoff=Backoff(scale=0.01))
+        with client(api) as c, collect.SpoolProducer(api) as producer:
+            collector = StreamCollector(c, producer, options, state_dir=api.state_dir,
+                                        progress=progress, stop=threading.Event())
+            thread = threading.Thread(target=collector.run)
+            thread.start()
+            wait_until(lambda: emu.stream_stats("stream_sample").active == 1)  # live from here
+            emu.add_synthetic(source, count=500)
+            wait_until(lambda: progress.tweets >= 500,
+                       lambda: f"{progress} {emu.stream_stats('stream_sample')}"[:800])
+            assert kafka.down(stack)
+            for _ in range(20):
+                emu.add_synthetic(source, count=100)
+                time.sleep(0.05)
+            wait_until(lambda: progress.lines >= 2500)  # the HTTP read never waited for Kafka
+            assert collector.spool.backlog > 0  # lines are waiting in the journal
+            kafka.up(stack)
+            time.sleep(2.0)
+            collector.stop.set()
+            thread.join(timeout=120)
+        served = emu.stream_stats("stream_sample").served_ids
+    finally:
+        emu.stop()
+        kafka.up(stack)
+    assert len(served) == 2500 and progress.ids == served
+    load_all(pipeline)
+    assert merged_ids(pipeline) == served
+    assert count(pipeline, "tweet_merge") == 2500
+
+
+def wait_until(condition: Callable[[], bool], why: Callable[[], str] = lambda: "",
+               timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out: {why()}"
+        time.sleep(0.05)
+

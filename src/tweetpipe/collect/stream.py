@@ -141,7 +141,7 @@ class StreamCollector:
                 for line in split_lines(buffer):
                     if not self._line(line):
                         return
-                self.spool.checkpoint()
+                self.spool.pump()  # keep-alives too: a quiet stream still drains the journal
                 if self.finished():
                     return
         if buffer.strip():  # the stream ended mid-line: keep what came, as a bad line
