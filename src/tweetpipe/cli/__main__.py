@@ -1,0 +1,3 @@
+from tweetpipe.cli import main
+
+main()
