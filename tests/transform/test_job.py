@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+import orjson
 import pytest
 
 from tweetpipe import stream
@@ -16,7 +17,7 @@ from tweetpipe.settings import Settings
 from tweetpipe.transform import job
 
 from ..data import all_files, sample
-from ..pipeline import count, load_all, query, replay, settings_env
+from ..pipeline import count, load_all, produce_raw, query, replay, settings_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 CLI = [sys.executable, "-m", "tweetpipe.cli"]
@@ -42,9 +43,22 @@ def test_incremental_runs_write_only_new_rows(pipeline: Settings, spark: Any) ->
     assert (third.read, third.upserted) == (250, 250)
     assert count(pipeline, "tweet_transformed") == 350
     assert count(pipeline, "trend_minute") > 0
+    # a late tweet (old tweet time, loaded now) updates its minute's trends
+    (minute, tweets) = query(pipeline, "SELECT minute, tweets FROM trend_minute"
+                                       " ORDER BY minute LIMIT 1")[0]
+    late = {"id": "42", "text": "late #Brexit news", "lang": "en",
+            "created_at": minute.isoformat().replace("+00:00", "Z"),
+            "entities": {"hashtags": [{"start": 5, "end": 12, "tag": "Brexit"}]}}
+    produce_raw(pipeline, [("42", orjson.dumps(late))])
+    load_all(pipeline)
+    assert job.run_batch(pipeline, spark=spark).upserted == 1
+    assert query(pipeline, "SELECT tweets FROM trend_minute WHERE minute = %s",
+                 minute) == [(tweets + 1,)]
+    assert query(pipeline, "SELECT tweets FROM trend_hashtag WHERE minute = %s"
+                           " AND hashtag = 'brexit'", minute)[0][0] >= 1
     full = job.run_batch(pipeline, spark=spark, full=True)
-    assert (full.read, full.upserted) == (350, 350)
-    assert count(pipeline, "tweet_transformed") == 350
+    assert (full.read, full.upserted) == (351, 351)
+    assert count(pipeline, "tweet_transformed") == 351
 
 
 def test_killed_after_staging_then_rerun_is_exact(pipeline: Settings, spark: Any) -> None:

@@ -171,8 +171,9 @@ def emulator_cmd(
     files = tuple(data or ([] if synthetic else demo.sample_files()))
     options = EmulatorOptions(port=port, data_files=files, synthetic_rate=synthetic,
                               faults=faults, token=token)
-    console.print(f"X API v2 emulator on http://127.0.0.1:{port} ({len(files)} files, "
-                  f"{synthetic:g} synthetic tweets/s); use it with:\n"
-                  f"  export X_API_BASE_URL=http://127.0.0.1:{port} "
-                  "TWITTER_BEARER_TOKEN=<the --token>\nCtrl-C stops it.")
-    run_forever(options)
+    def announce(url: str) -> None:
+        console.print(f"X API v2 emulator on {url} ({len(files)} files, {synthetic:g} synthetic "
+                      f"tweets/s); use it with:\n  export X_API_BASE_URL={url} "
+                      "TWITTER_BEARER_TOKEN=<the --token>\nCtrl-C stops it.")
+
+    run_forever(options, on_start=announce)

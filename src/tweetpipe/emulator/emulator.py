@@ -105,9 +105,11 @@ class Emulator:
         return dict(self.state.faults.counts)
 
 
-def run_forever(options: EmulatorOptions) -> None:
-    """Serve until interrupted (Ctrl-C); for `tweetpipe emulator`."""
+def run_forever(options: EmulatorOptions, on_start: Callable[[str], None] | None = None) -> None:
+    """Serve until interrupted (Ctrl-C); for `tweetpipe emulator`. `on_start` gets the URL."""
     emulator = Emulator(options).start()
+    if on_start:
+        on_start(emulator.url)
     try:
         emulator.state.stopping.wait()
     except KeyboardInterrupt:
