@@ -75,9 +75,6 @@ def _stage_rows(settings: Settings, spark: Any, stage: str, lower: int, upper: i
     from tweetpipe.transform.enrich import enrich
 
     with db.connect(settings, autocommit=True) as conn:
-        conn.execute(sql.SQL(
-            "CREATE UNLOGGED TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)"
-        ).format(sql.Identifier(stage)))
         query = sql.SQL(
             "(SELECT {cols} FROM tweet_merge WHERE load_seq > {lower} AND load_seq <= {upper})"
             " AS batch"
@@ -90,15 +87,23 @@ def _stage_rows(settings: Settings, spark: Any, stage: str, lower: int, upper: i
     enriched = enrich(source).cache()
     try:
         count = int(enriched.count())
-        enriched.drop("transformed_at").write.jdbc(
-            settings.jdbc_url(), stage, mode="append",
-            properties=sparkutil.jdbc_properties(settings, batchsize="5000"))
+        write_stage(settings, enriched, stage)
     except Exception as exc:  # py4j/JVM errors carry the JDBC cause
         raise TransformError(f"Spark could not transform or stage rows: {_short(exc)}",
                              load_seq_from=lower, load_seq_to=upper) from exc
     finally:
         enriched.unpersist()
     return count
+
+
+def write_stage(settings: Settings, rows: Any, stage: str) -> None:
+    """Create the staging table `stage` (shaped like tweet_transformed) and write `rows` to it."""
+    with db.connect(settings, autocommit=True) as conn:
+        conn.execute(sql.SQL(
+            "CREATE UNLOGGED TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)"
+        ).format(sql.Identifier(stage)))
+    rows.write.jdbc(settings.jdbc_url(), stage, mode="append",
+                    properties=sparkutil.jdbc_properties(settings, batchsize="5000"))
 
 
 def upsert_from_stage(conn: psycopg.Connection[Any], stage: str) -> int:

@@ -17,12 +17,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg import sql
-
 from tweetpipe import db
 from tweetpipe.settings import Settings
 from tweetpipe.transform import spark as sparkutil
-from tweetpipe.transform.job import STAGE_PREFIX, upsert_from_stage
+from tweetpipe.transform.job import STAGE_PREFIX, upsert_from_stage, write_stage
 
 log = logging.getLogger("tweetpipe.transform")
 
@@ -101,13 +99,7 @@ class BatchWriter:
         batch = batch.dropDuplicates(["tweet_id"]).cache()
         stamps = [r[0] for r in batch.select(F.unix_timestamp("kafka_ts")).collect()]
         stage = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
-        with db.connect(self.settings, autocommit=True) as conn:
-            conn.execute(sql.SQL(
-                "CREATE UNLOGGED TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)"
-            ).format(sql.Identifier(stage)))
-        enrich(batch.drop("kafka_ts")).write.jdbc(
-            self.settings.jdbc_url(), stage, mode="append",
-            properties=sparkutil.jdbc_properties(self.settings, batchsize="5000"))
+        write_stage(self.settings, enrich(batch.drop("kafka_ts")), stage)
         batch.unpersist()
         with db.connect(self.settings) as conn, conn.transaction():
             upserted = upsert_from_stage(conn, stage)
