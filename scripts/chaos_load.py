@@ -22,7 +22,7 @@ import time
 
 from tweetpipe import db, stream
 from tweetpipe.collect.synthetic import produce_synthetic
-from tweetpipe.report import log_end_offsets
+from tweetpipe.report import partition_positions
 from tweetpipe.settings import Settings, load_settings
 
 
@@ -38,13 +38,10 @@ def check(settings: Settings, tweets: int) -> dict[str, object]:
         rows, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT tweet_id) FROM tweet_merge").fetchone() or (0, 0)
         dead = (conn.execute("SELECT count(*) FROM dead_letters").fetchone() or (0,))[0]
-        stored = dict(conn.execute(
-            "SELECT partition, next_offset FROM kafka_offsets WHERE group_id = %s",
-            (settings.kafka_group,)).fetchall())
-    ends = log_end_offsets(settings)
+        positions = partition_positions(settings, conn)
     return {"tweets": tweets, "rows": rows, "distinct": distinct, "dead_letters": dead,
-            "offsets_at_log_end": all(stored.get(p, 0) == e for p, e in ends.items()),
-            "log_end_total": sum(ends.values())}
+            "offsets_at_log_end": all(end == done for end, done in positions.values()),
+            "log_end_total": sum(end for end, _ in positions.values())}
 
 
 def main() -> int:

@@ -9,7 +9,7 @@ from psycopg import sql
 
 from tweetpipe import collect, db, stream
 from tweetpipe.load import Loader, LoadOptions, LoadStats
-from tweetpipe.report import log_end_offsets
+from tweetpipe.report import loaded_to_log_end
 from tweetpipe.settings import Settings
 
 
@@ -43,10 +43,7 @@ def query(settings: Settings, text: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def stored_offsets_equal_log_end(settings: Settings) -> bool:
-    stored = dict(query(settings, "SELECT partition, next_offset FROM kafka_offsets"
-                                  " WHERE group_id = %s", settings.kafka_group))
-    ends = log_end_offsets(settings)
-    return all(stored.get(p, 0) == end for p, end in ends.items())
+    return loaded_to_log_end(settings)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -200,10 +200,9 @@ class Loader:
                         sink.write_batch(conn, [parsed], [])
                     kept.append(parsed)
                 except psycopg.DataError as exc:
-                    where = Coordinates(*parsed.tweet[-4:-1])
                     reason = f"rejected by PostgreSQL: {type(exc).__name__}"
-                    raw = str(parsed.tweet[-1]).encode()
-                    dead.append(sink.dead_letter_row(reason, where, None, raw))
+                    dead.append(sink.dead_letter_row(reason, parsed.where, None,
+                                                     str(parsed.column("raw")).encode()))
             sink.write_batch(conn, [], dead)
             sink.save_offsets(conn, self.group, batch.next_offsets)
         batch.parsed, batch.dead = kept, dead

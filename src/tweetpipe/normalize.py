@@ -62,6 +62,16 @@ class Parsed:
     included: list[tuple[Any, ...]] = field(default_factory=list)
     repaired: bool = False
 
+    def column(self, name: str) -> Any:
+        """A value of the tweet_merge row by column name."""
+        return self.tweet[TWEET_COLUMNS.index(name)]
+
+    @property
+    def where(self) -> Coordinates:
+        topic, partition, offset = (self.column(c) for c in
+                                    ("kafka_topic", "kafka_partition", "kafka_offset"))
+        return Coordinates(topic, partition, offset)
+
 
 @dataclass(frozen=True)
 class Coordinates:

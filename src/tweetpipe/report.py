@@ -6,11 +6,10 @@ from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
-from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from tweetpipe import db, services
+from tweetpipe import db, services, sink
 from tweetpipe.collect import CollectReport
 from tweetpipe.errors import TweetpipeError
 from tweetpipe.load import LoadStats
@@ -50,21 +49,19 @@ def print_status(settings: Settings) -> None:
     print_services(services.status(settings))
     try:
         with db.connect(settings, autocommit=True) as conn:
-            _print_counts(conn)
+            _print_counts(settings, conn)
             _print_dead_letters(conn)
             _print_lag(settings, conn)
     except TweetpipeError as exc:
         out.print(f"[yellow]database: {exc}")
 
 
-def _print_counts(conn: Any) -> None:
+def _print_counts(settings: Settings, conn: Any) -> None:
+    existing = [name for name in TABLES
+                if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
     table = Table("table", "rows")
-    for name in TABLES:
-        exists = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]
-        if exists:
-            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
-            count = conn.execute(query).fetchone()[0]
-            table.add_row(name, f"{count:,}")
+    for name, count in db.table_counts(settings, existing).items():
+        table.add_row(name, f"{count:,}")
     out.print(table)
 
 
@@ -83,20 +80,29 @@ def _print_dead_letters(conn: Any) -> None:
 def _print_lag(settings: Settings, conn: Any) -> None:
     if not conn.execute("SELECT to_regclass('kafka_offsets')").fetchone()[0]:
         return
-    stored = dict(conn.execute(
-        "SELECT partition, next_offset FROM kafka_offsets WHERE group_id = %s AND topic = %s",
-        (settings.kafka_group, settings.kafka_topic)).fetchall())
     try:
-        ends = log_end_offsets(settings)
+        positions = partition_positions(settings, conn)
     except KafkaException:
         out.print("[yellow]Kafka unreachable: lag unknown")
         return
     table = Table("partition", "log end", "loaded up to", "lag")
-    for partition, end in sorted(ends.items()):
-        done = int(stored.get(partition, 0))
+    for partition, (end, done) in positions.items():
         table.add_row(str(partition), str(end), str(done), str(max(end - done, 0)))
     out.print(f"topic {settings.kafka_topic}, group {settings.kafka_group}")
     out.print(table)
+
+
+def partition_positions(settings: Settings, conn: Any) -> dict[int, tuple[int, int]]:
+    """Per partition of the topic: (log end offset, next offset the group stored in PostgreSQL)."""
+    ends = log_end_offsets(settings)
+    stored = sink.stored_offsets(conn, settings.kafka_group, settings.kafka_topic, list(ends))
+    return {p: (end, stored.get(p, 0)) for p, end in sorted(ends.items())}
+
+
+def loaded_to_log_end(settings: Settings) -> bool:
+    """True when the group's stored offsets equal the log end of every partition."""
+    with db.connect(settings, autocommit=True) as conn:
+        return all(end == done for end, done in partition_positions(settings, conn).values())
 
 
 def log_end_offsets(settings: Settings, topic: str | None = None) -> dict[int, int]:
