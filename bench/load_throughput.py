@@ -18,9 +18,9 @@ import uuid
 import orjson
 from confluent_kafka import Consumer
 
-from tweetpipe import db, services, stream
+from tweetpipe import db, kafka, services
 from tweetpipe.collect.synthetic import produce_synthetic
-from tweetpipe.load import Loader, LoadOptions, LoadStats
+from tweetpipe.load.loader import Loader, LoadOptions, LoadStats
 from tweetpipe.settings import Settings, load_settings
 
 
@@ -76,8 +76,8 @@ def main() -> None:
     naive = ours.model_copy(update={"db_schema": f"bench_naive_{tag}"})
     db.migrate(ours)
     db.migrate(naive)
-    stream.ensure_topic(ours)
-    with stream.TweetProducer(ours) as producer:
+    kafka.ensure_topic(ours)
+    with kafka.TweetProducer(ours) as producer:
         produce_synthetic(producer, args.tweets, seed=1)
     ours_rate = tweetpipe_loader(ours)
     naive_rate = naive_loader(naive, args.naive_tweets)

@@ -20,9 +20,9 @@ import sys
 import threading
 import time
 
-from tweetpipe import db, stream
+from tweetpipe import db, kafka
 from tweetpipe.collect.synthetic import produce_synthetic
-from tweetpipe.report import partition_positions
+from tweetpipe.load import lag
 from tweetpipe.settings import Settings, load_settings
 
 
@@ -38,10 +38,10 @@ def check(settings: Settings, tweets: int) -> dict[str, object]:
         rows, distinct = conn.execute(
             "SELECT count(*), count(DISTINCT tweet_id) FROM tweet_merge").fetchone() or (0, 0)
         dead = (conn.execute("SELECT count(*) FROM dead_letters").fetchone() or (0,))[0]
-        positions = partition_positions(settings, conn)
+        positions = lag.topic_positions(settings, conn)
     return {"tweets": tweets, "rows": rows, "distinct": distinct, "dead_letters": dead,
-            "offsets_at_log_end": all(end == done for end, done in positions.values()),
-            "log_end_total": sum(end for end, _ in positions.values())}
+            "offsets_at_log_end": lag.total_lag(positions) == 0,
+            "log_end_total": sum(p.log_end for p in positions)}
 
 
 def main() -> int:
@@ -53,11 +53,11 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings()
     db.migrate(settings)
-    stream.ensure_topic(settings)
+    kafka.ensure_topic(settings)
     rng = random.Random(args.seed)
 
     def produce() -> None:
-        with stream.TweetProducer(settings) as producer:
+        with kafka.TweetProducer(settings) as producer:
             produce_synthetic(producer, args.tweets, seed=args.seed)
 
     producer = threading.Thread(target=produce)

@@ -7,19 +7,19 @@ from typing import Any
 
 from psycopg import sql
 
-from tweetpipe import collect, db, stream
-from tweetpipe.load import Loader, LoadOptions, LoadStats
-from tweetpipe.report import loaded_to_log_end
+from tweetpipe import collect, db, kafka
+from tweetpipe.load.lag import loaded_to_log_end
+from tweetpipe.load.loader import Loader, LoadOptions, LoadStats
 from tweetpipe.settings import Settings
 
 
 def replay(settings: Settings, files: list[Path]) -> collect.CollectReport:
-    with stream.TweetProducer(settings) as producer:
+    with kafka.TweetProducer(settings) as producer:
         return collect.replay(files, producer)
 
 
 def produce_raw(settings: Settings, values: list[tuple[str | None, bytes]]) -> None:
-    with stream.TweetProducer(settings) as producer:
+    with kafka.TweetProducer(settings) as producer:
         for key, value in values:
             producer.send(key, value)
 

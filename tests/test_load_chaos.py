@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tweetpipe import stream
+from tweetpipe import kafka
 from tweetpipe.collect.synthetic import produce_synthetic
-from tweetpipe.load import Loader, LoadOptions, LoadStats
-from tweetpipe.services import postgres
+from tweetpipe.load.loader import Loader, LoadOptions, LoadStats
+from tweetpipe.services import postgres_server
 from tweetpipe.settings import Settings
 
 from .pipeline import count, query, settings_env, stored_offsets_equal_log_end
@@ -24,7 +24,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "chaos_load.py"
 
 
 def produce(settings: Settings, tweets: int, seed: int) -> None:
-    with stream.TweetProducer(settings) as producer:
+    with kafka.TweetProducer(settings) as producer:
         produce_synthetic(producer, tweets, seed=seed)
 
 
@@ -46,7 +46,7 @@ def test_postgres_restart_mid_load_resumes_by_itself(stack: Settings, pipeline: 
     thread.start()
     while loader.stats.rows < 3000:
         time.sleep(0.05)
-    postgres.restart(stack, mode="fast")
+    postgres_server.restart(stack, mode="fast")
     thread.join(timeout=300)
     assert stats and stats[0].db_retries > 0
     assert count(pipeline, "tweet_merge") == 30000

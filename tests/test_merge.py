@@ -1,7 +1,7 @@
 import pytest
 
+from tweetpipe.collect.records import PROVENANCE_KEY, merge_payload, payload_tweets
 from tweetpipe.errors import RecordError
-from tweetpipe.merge import PROVENANCE_KEY, merge_payload, payload_tweets
 
 from .data import payloads
 

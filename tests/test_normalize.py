@@ -1,9 +1,9 @@
 import orjson
 import pytest
 
+from tweetpipe.collect.records import merge_payload
 from tweetpipe.errors import RecordError
-from tweetpipe.merge import merge_payload
-from tweetpipe.normalize import (
+from tweetpipe.load.rows import (
     INCLUDED_COLUMNS,
     TWEET_COLUMNS,
     Coordinates,

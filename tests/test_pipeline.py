@@ -8,7 +8,7 @@ import pytest
 
 from tweetpipe.demo import distinct_ids
 from tweetpipe.settings import Settings
-from tweetpipe.transform import job
+from tweetpipe.transform import batch_job
 
 from .data import all_files, sample
 from .pipeline import count, load_all, query, replay
@@ -21,7 +21,7 @@ def test_files_flow_through_kafka_postgres_and_spark(pipeline: Settings, spark: 
     assert len(expected) == 431
     replay(pipeline, all_files())
     load_all(pipeline)
-    first = job.run_batch(pipeline, spark=spark)
+    first = batch_job.run_batch(pipeline, spark=spark)
     assert (first.read, first.upserted) == (431, 431)
     assert count(pipeline, "tweet_merge") == count(pipeline, "tweet_transformed") == 431
     merged = {str(r[0]) for r in query(pipeline, "SELECT tweet_id FROM tweet_merge")}
@@ -39,12 +39,12 @@ def test_files_flow_through_kafka_postgres_and_spark(pipeline: Settings, spark: 
     assert rt[0] is True and not rt[1].startswith("rt @")
 
     # a second run with no new data writes nothing
-    second = job.run_batch(pipeline, spark=spark)
+    second = batch_job.run_batch(pipeline, spark=spark)
     assert (second.read, second.upserted) == (0, 0)
 
     # N new rows -> exactly N upserted
     replay(pipeline, [sample("brexit")])  # already loaded: no new tweet ids, same content
     replay(pipeline, all_files())
     load_all(pipeline)
-    assert job.run_batch(pipeline, spark=spark).upserted == 0
+    assert batch_job.run_batch(pipeline, spark=spark).upserted == 0
     assert count(pipeline, "tweet_transformed") == 431

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from tweetpipe import services
 from tweetpipe.errors import ServiceError
-from tweetpipe.services import kafka, postgres, process
+from tweetpipe.services import kafka_broker, postgres_server, process
 from tweetpipe.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
@@ -70,11 +70,11 @@ def test_port_taken_by_something_else_is_a_clear_error(second_home: Path) -> Non
         settings = load_settings(TWEETPIPE_HOME=str(second_home),
                                  KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}")
         with pytest.raises(ServiceError, match="taken by something that is not a Kafka broker"):
-            kafka.up(settings)
+            kafka_broker.up(settings)
 
 
 def test_wrong_password_for_existing_server_says_what_to_fix(stack: Settings) -> None:
     wrong = stack.model_copy(update={"db_pass": SecretStr("not-the-password")})
     with pytest.raises(ServiceError, match="DB_USER/DB_PASS") as info:
-        postgres.up(wrong)
+        postgres_server.up(wrong)
     assert "not-the-password" not in str(info.value)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import orjson
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from tweetpipe import collect, db, report, services, stream
-from tweetpipe.load import LoadOptions, load
+from tweetpipe import db, kafka, services
+from tweetpipe.cli import render
+from tweetpipe.errors import ServiceError
+from tweetpipe.load.loader import LoadOptions, load
+from tweetpipe.progress import Progress, live_line
 from tweetpipe.settings import Settings
-from tweetpipe.transform import job, trends
+from tweetpipe.transform import batch_job, trends
 
 #: the real API's default demo query when TWITTER_BEARER_TOKEN is set.
 DEFAULT_QUERY = "python lang:en -is:retweet"
@@ -43,72 +49,79 @@ def distinct_ids(files: list[Path]) -> set[str]:
     return ids
 
 
-def covering_query(store: Any) -> str:
-    """A keyword query (`w1 OR w2 OR ...`) matching every tweet of an emulator `TweetStore`."""
-    todo = {e.id: set(e.subject.tokens) - {""} for e in store.newest_first()}
-    words: list[str] = []
-    while todo:
-        counts = Counter(w for tokens in todo.values() for w in tokens if w.lower() != "or")
-        if not counts:
-            break
-        best = max(sorted(counts), key=counts.__getitem__)
-        words.append(best)
-        todo = {i: t for i, t in todo.items() if best not in t}
-    return " OR ".join(words)
-
-
 def collect_step(settings: Settings, console: Console, *, query: str | None,
                  limit: int) -> set[str]:
     """Search X for `query` (with a bearer token), else the emulator serving the sample."""
     from tweetpipe.collect.search import SearchOptions, collect_search
-    from tweetpipe.emulator import Emulator, EmulatorOptions
     from tweetpipe.xapi import XClient
 
-    progress = collect.Progress()
-    if settings.bearer_token is not None:
-        api, emulator = settings, None
-        options = SearchOptions(query or DEFAULT_QUERY, limit=limit)
-        console.print(f"searching X ({settings.x_api_base_url}) for {options.query!r}")
-    else:
-        emulator = Emulator(EmulatorOptions(data_files=tuple(sample_files()), token=DEMO_TOKEN))
-        emulator.start()
-        api = settings.model_copy(update={"x_api_base_url": emulator.url,
-                                          "bearer_token": SecretStr(DEMO_TOKEN)})
-        options = SearchOptions(query or covering_query(emulator.state.store))
-        console.print(f"no TWITTER_BEARER_TOKEN: searching the local X API emulator "
-                      f"({emulator.url}) serving the bundled sample")
-    try:
+    progress = Progress()
+    with contextlib.ExitStack() as stack:
+        if settings.bearer_token is not None:
+            api = settings
+            options = SearchOptions(query or DEFAULT_QUERY, limit=limit)
+            console.print(f"searching X ({settings.x_api_base_url}) for {options.query!r}")
+        else:
+            url, match_all = stack.enter_context(emulator_process(settings))
+            api = settings.model_copy(update={"x_api_base_url": url,
+                                              "bearer_token": SecretStr(DEMO_TOKEN)})
+            options = SearchOptions(query or match_all)
+            console.print(f"no TWITTER_BEARER_TOKEN: searching the local X API emulator "
+                          f"({url}) serving the bundled sample")
         with XClient(settings=api, on_wait=progress.on_wait) as client, \
-                stream.TweetProducer(settings) as producer, \
-                collect.live_line(console, progress):
-            collect_search(client, producer, options, state_dir=settings.state_dir,
+                kafka.TweetProducer(settings) as tweets, \
+                live_line(console, progress):
+            collect_search(client, tweets, options, state_dir=settings.state_dir,
                            progress=progress)
-    finally:
-        if emulator is not None:
-            emulator.stop()
     return progress.ids
+
+
+@contextlib.contextmanager
+def emulator_process(settings: Settings) -> Iterator[tuple[str, str]]:
+    """The X API emulator (a separate package) as a subprocess on a free port: (url, query)."""
+    log = settings.log_dir / "demo-emulator.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TWEETPIPE_EMULATOR_TOKEN": DEMO_TOKEN}
+    with log.open("ab") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tweetpipe_emulator", "--port", "0", "--ready-json"],
+            stdout=subprocess.PIPE, stderr=errors, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise ServiceError(f"the X API emulator did not start; see {log}")
+        ready = orjson.loads(line)
+        yield str(ready["url"]), str(ready["match_all_query"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def run(settings: Settings, console: Console, *, query: str | None = None,
         limit: int = 500) -> None:
     with console.status("starting Kafka and PostgreSQL…"):
         statuses = services.up(settings)
-    report.print_services(statuses)
+    render.print_services(statuses)
     db.migrate(settings)
-    stream.ensure_topic(settings)
+    kafka.ensure_topic(settings)
     collected = collect_step(settings, console, query=query, limit=limit)
     with console.status("loading Kafka → tweet_merge…"):
         stats = load(settings, LoadOptions(idle_seconds=2.0))
-    console.print(report.load_line(stats))
+    console.print(render.load_line(stats))
     with console.status("transforming tweet_merge → tweet_transformed with Spark…"):
-        result = job.run_batch(settings)
+        result = batch_job.run_batch(settings)
     console.print(f"transform: {result.read} new rows read, {result.upserted} upserted")
     summarize(settings, expected=len(collected))
 
 
 def summarize(settings: Settings, *, expected: int) -> None:
     counts = db.table_counts(settings, ["tweet_merge", "tweet_transformed", "dead_letters"])
-    out = report.out
+    out = render.out
     out.print(f"\ncollected: {expected} distinct tweet ids")
     for name, count in counts.items():
         mark = "" if name == "dead_letters" else (" ✓" if count == expected else " ✗")

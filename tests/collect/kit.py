@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from tweetpipe.demo import sample_files
-from tweetpipe.emulator import Emulator, EmulatorOptions, parse_query
 from tweetpipe.settings import Settings
 from tweetpipe.xapi import Backoff, ClientOptions, XClient
+from tweetpipe_emulator import Emulator, EmulatorOptions, parse_query
 
 from ..pipeline import query
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tweetpipe import collect, stream
-from tweetpipe.collect import position as saved
+from tweetpipe import collect, kafka
+from tweetpipe.collect import search_position
 from tweetpipe.collect.search import SearchOptions, collect_search
-from tweetpipe.demo import covering_query
-from tweetpipe.emulator import RateLimit, SyntheticSource
 from tweetpipe.settings import Settings
+from tweetpipe_emulator import EndpointLimit, SyntheticSource
+from tweetpipe_emulator.cli import match_all_query
 
 from ..pipeline import count, load_all, stored_offsets_equal_log_end
 from .kit import TOKEN, client, emulator, matching_ids, merged_ids, sample_files, with_api
@@ -28,14 +28,14 @@ FAULTS = "429:0.08,429nohdr:0.04,500:0.04,503:0.04,reset:0.05,seed=11"
 
 def test_faulty_multi_page_search_lands_every_tweet_once(pipeline: Settings) -> None:
     emu = emulator(data_files=tuple(sample_files()), faults=FAULTS,
-                   rate_limits={"search_recent": RateLimit(10, window_s=1)})
+                   rate_limits={"search_recent": EndpointLimit(10, window_s=1)})
     try:
         emu.add_synthetic(SyntheticSource(seed=3), count=1500)
-        query = covering_query(emu.state.store)
+        query = match_all_query(emu.state.store)
         expected = matching_ids(emu, query)
         api = with_api(pipeline, emu)
         progress = collect.Progress()
-        with client(api, on_wait=progress.on_wait) as c, stream.TweetProducer(api) as producer:
+        with client(api, on_wait=progress.on_wait) as c, kafka.TweetProducer(api) as producer:
             collect_search(c, producer, SearchOptions(query, max_results=100),
                            state_dir=api.state_dir, progress=progress)
         faults = emu.fault_counts
@@ -55,7 +55,7 @@ def test_limit_and_follow_collect_only_what_is_new(pipeline: Settings) -> None:
     try:
         api = with_api(pipeline, emu)
         first = collect.Progress()
-        with client(api) as c, stream.TweetProducer(api) as producer:
+        with client(api) as c, kafka.TweetProducer(api) as producer:
             collect_search(c, producer, SearchOptions("brexit", limit=25, max_results=10),
                            state_dir=api.state_dir, progress=first)
         assert first.tweets == 25 and first.pages == 3
@@ -65,11 +65,11 @@ def test_limit_and_follow_collect_only_what_is_new(pipeline: Settings) -> None:
         options = SearchOptions("the OR el OR le OR der OR o OR brexit", follow=True,
                                 interval=0.2, max_results=100, limit=150)
 
-        def add_tweets(pos: saved.SearchPosition) -> None:
+        def add_tweets(pos: search_position.SearchPosition) -> None:
             if pos.passes < 2 and pos.done:
                 new.update(emu.add_synthetic(source, count=20))
 
-        with client(api) as c, stream.TweetProducer(api) as producer:
+        with client(api) as c, kafka.TweetProducer(api) as producer:
             collect_search(c, producer, options, state_dir=api.state_dir, progress=follow,
                            on_page=add_tweets)
     finally:
@@ -85,7 +85,7 @@ def test_resume_after_kill_9_ends_with_the_same_tweets(pipeline: Settings, tmp_p
         query = "brexit"
         expected = matching_ids(emu, query)
         options = SearchOptions(query, archive=True, max_results=10)
-        state = saved.position_file(api.state_dir, options.position())
+        state = search_position.position_file(api.state_dir, options.position())
         argv = [sys.executable, "-m", "tweetpipe.cli", "collect", "search", query, "--archive",
                 "--max-results", "10"]
         env = {**os.environ, "TWEETPIPE_HOME": str(api.tweetpipe_home),
@@ -95,17 +95,17 @@ def test_resume_after_kill_9_ends_with_the_same_tweets(pipeline: Settings, tmp_p
         run = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
-        while not (state.exists() and saved.load(state).pages >= 3):  # type: ignore[union-attr]
+        while not (state.exists() and search_position.load(state).pages >= 3):  # type: ignore[union-attr]
             assert run.poll() is None and time.monotonic() < deadline, run.stderr
             time.sleep(0.05)
         os.kill(run.pid, signal.SIGKILL)
         run.wait()
-        killed_at = saved.load(state)
+        killed_at = search_position.load(state)
         assert killed_at is not None and not killed_at.done and 3 <= killed_at.pages < 9
         resumed = subprocess.run([*argv, "--resume"], env=env, cwd=tmp_path,
                                  capture_output=True, timeout=120, check=False)
         assert resumed.returncode == 0, resumed.stderr.decode()
-        final = saved.load(state)
+        final = search_position.load(state)
     finally:
         emu.stop()
     assert final is not None and final.done and final.pages >= len(expected) // 10

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from tweetpipe import cli, collect
 from tweetpipe.collect import StreamCollector, StreamOptions
-from tweetpipe.emulator import SyntheticSource
-from tweetpipe.emulator.synthetic import WORDS
+from tweetpipe.collect.synthetic import WORDS, SyntheticSource
+from tweetpipe.services import kafka_broker
 from tweetpipe.settings import Settings
 from tweetpipe.xapi import Backoff
 
@@ -106,7 +106,6 @@ def test_rules_round_trip_through_the_cli(pipeline: Settings) -> None:
 
 def test_kafka_down_mid_stream_loses_nothing(stack: Settings, pipeline: Settings) -> None:
     """The broker is stopped while the stream runs: lines wait in the journal, none is lost."""
-    from tweetpipe.services import kafka
 
     emu = emulator(replay_recorded_streams=False)
     source, progress = SyntheticSource(seed=41), collect.Progress()
@@ -122,20 +121,20 @@ def test_kafka_down_mid_stream_loses_nothing(stack: Settings, pipeline: Settings
             emu.add_synthetic(source, count=500)
             wait_until(lambda: progress.tweets >= 500,
                        lambda: f"{progress} {emu.stream_stats('stream_sample')}"[:800])
-            assert kafka.down(stack)
+            assert kafka_broker.down(stack)
             for _ in range(20):
                 emu.add_synthetic(source, count=100)
                 time.sleep(0.05)
             wait_until(lambda: progress.lines >= 2500)  # the HTTP read never waited for Kafka
             assert collector.spool.backlog > 0  # lines are waiting in the journal
-            kafka.up(stack)
+            kafka_broker.up(stack)
             time.sleep(2.0)
             collector.stop.set()
             thread.join(timeout=120)
         served = emu.stream_stats("stream_sample").served_ids
     finally:
         emu.stop()
-        kafka.up(stack)
+        kafka_broker.up(stack)
     assert len(served) == 2500 and progress.ids == served
     load_all(pipeline)
     assert merged_ids(pipeline) == served

@@ -16,7 +16,6 @@ from pydantic import SecretStr
 
 from tweetpipe.collect import CollectReport, Journal, Progress, Spool, StreamCollector
 from tweetpipe.collect.stream import StreamOptions, is_disconnect, split_lines
-from tweetpipe.emulator.problems import OPERATIONAL_DISCONNECT
 from tweetpipe.settings import load_settings
 from tweetpipe.xapi import (
     AuthError,
@@ -29,6 +28,7 @@ from tweetpipe.xapi import (
     XClient,
     reset_wait,
 )
+from tweetpipe_emulator.problems import OPERATIONAL_DISCONNECT
 
 TOKEN = "unit-secret-token"
 FAST = ClientOptions(stall_timeout=0.2, reset_margin=0.0, backoff=Backoff(scale=0.001),
@@ -234,7 +234,7 @@ def test_stream_stalled_is_raised_on_a_read_timeout() -> None:
         yield b""
 
     c = client(lambda r: httpx.Response(200, content=body()))
-    with pytest.raises(StreamStalled), c.stream("/2/tweets/sample/stream") as chunks:
+    with pytest.raises(StreamStalled), c.open_stream("/2/tweets/sample/stream") as chunks:
         list(chunks)
 
 

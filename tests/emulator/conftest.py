@@ -8,13 +8,13 @@ import httpx
 import pytest
 from emukit import AUTH, make
 
-from tweetpipe.emulator import Emulator, RateLimit
+from tweetpipe_emulator import Emulator, EndpointLimit
 
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
     # no 1 request/second cap on search/all here; test_emulator_limits covers it
-    with make(rate_limits={"search_all": RateLimit(300)}) as emulator:
+    with make(rate_limits={"search_all": EndpointLimit(300)}) as emulator:
         yield emulator
 
 

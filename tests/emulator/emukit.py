@@ -10,7 +10,7 @@ import jsonschema
 import orjson
 
 import tweetpipe
-from tweetpipe.emulator import Emulator, EmulatorOptions
+from tweetpipe_emulator import Emulator, EmulatorOptions
 
 DATA = Path(next(iter(tweetpipe.__path__))) / "data"
 SPEC = Path(__file__).parent / "data" / "x-api-v2-openapi-2.159.json"

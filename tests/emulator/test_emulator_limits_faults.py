@@ -10,8 +10,8 @@ import pytest
 from emukit import AUTH, DATA, make
 from streamkit import read_stream
 
-from tweetpipe.emulator import FaultPlan, RateLimit, parse_faults
 from tweetpipe.errors import ConfigError
+from tweetpipe_emulator import EndpointLimit, FaultPlan, parse_faults
 
 RECENT = "/2/tweets/search/recent"
 PARAMS = {"query": "brexit"}
@@ -19,7 +19,7 @@ RATE_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-re
 
 
 def test_rate_limit_window_and_headers() -> None:
-    limits = {"search_recent": RateLimit(3, window_s=60)}
+    limits = {"search_recent": EndpointLimit(3, window_s=60)}
     with make(rate_limits=limits) as emu, httpx.Client(base_url=emu.url, headers=AUTH) as c:
         rs = [c.get(RECENT, params=PARAMS) for _ in range(5)]
     assert [r.status_code for r in rs] == [200, 200, 200, 429, 429]

@@ -9,8 +9,8 @@ import orjson
 from emukit import AUTH, DATA, make, validate, validate_problem
 from streamkit import read_stream
 
-from tweetpipe.emulator import RateLimit
-from tweetpipe.emulator.problems import OPERATIONAL_DISCONNECT
+from tweetpipe_emulator import EndpointLimit
+from tweetpipe_emulator.problems import OPERATIONAL_DISCONNECT
 
 EVERYTHING = {
     "expansions": "author_id,referenced_tweets.id,referenced_tweets.id.author_id,"
@@ -80,7 +80,7 @@ def test_stream_lines() -> None:
 
 
 def test_error_bodies() -> None:
-    limits = {"search_recent": RateLimit(1)}
+    limits = {"search_recent": EndpointLimit(1)}
     with make(data_files=(), rate_limits=limits, faults="503:0.5,seed=3") as emu:
         bodies = [httpx.get(emu.url + "/2/tweets/search/recent", params={"query": "x"}).json()]
         with httpx.Client(base_url=emu.url, headers=AUTH) as c:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tweetpipe.emulator.query import QueryError, parse_query, subject_of
+from tweetpipe_emulator.query import QueryError, parse_query, subject_of
 
 USERS = {"1": "alice", "2": "bob"}
 TWEETS: dict[str, dict[str, Any]] = {

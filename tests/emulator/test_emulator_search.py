@@ -9,7 +9,7 @@ import httpx
 import pytest
 from emukit import AUTH, DATA, file_ids, make
 
-from tweetpipe.emulator import Emulator
+from tweetpipe_emulator import Emulator
 
 RECENT = "/2/tweets/search/recent"
 

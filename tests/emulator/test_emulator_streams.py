@@ -11,7 +11,7 @@ import orjson
 from emukit import AUTH, DATA, make
 from streamkit import read_stream, wait_idle
 
-from tweetpipe.emulator import SyntheticSource
+from tweetpipe_emulator import SyntheticSource
 
 STREAM_FILE = DATA / "streaming_output_with_error.jsonl"
 FILTERED = "/2/tweets/search/stream"

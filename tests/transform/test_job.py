@@ -10,11 +10,11 @@ from typing import Any
 import orjson
 import pytest
 
-from tweetpipe import stream
+from tweetpipe import kafka
 from tweetpipe.collect.synthetic import produce_synthetic
 from tweetpipe.services import spark_cluster
 from tweetpipe.settings import Settings
-from tweetpipe.transform import job
+from tweetpipe.transform import batch_job
 
 from ..data import all_files, sample
 from ..pipeline import count, load_all, produce_raw, query, replay, settings_env
@@ -27,19 +27,19 @@ COMPARED = ("tweet_id, minute, clean_text, hashtags, mentions, cashtags, url_dom
 
 
 def add_synthetic(settings: Settings, tweets: int, seed: int) -> None:
-    with stream.TweetProducer(settings) as producer:
+    with kafka.TweetProducer(settings) as producer:
         produce_synthetic(producer, tweets, seed=seed)
 
 
 def test_incremental_runs_write_only_new_rows(pipeline: Settings, spark: Any) -> None:
     replay(pipeline, [sample("brexit")])
     load_all(pipeline)
-    assert job.run_batch(pipeline, spark=spark).upserted == 100
-    again = job.run_batch(pipeline, spark=spark)
+    assert batch_job.run_batch(pipeline, spark=spark).upserted == 100
+    again = batch_job.run_batch(pipeline, spark=spark)
     assert (again.read, again.upserted) == (0, 0)
     add_synthetic(pipeline, 250, seed=21)
     load_all(pipeline)
-    third = job.run_batch(pipeline, spark=spark)
+    third = batch_job.run_batch(pipeline, spark=spark)
     assert (third.read, third.upserted) == (250, 250)
     assert count(pipeline, "tweet_transformed") == 350
     assert count(pipeline, "trend_minute") > 0
@@ -51,12 +51,12 @@ def test_incremental_runs_write_only_new_rows(pipeline: Settings, spark: Any) ->
             "entities": {"hashtags": [{"start": 5, "end": 12, "tag": "Brexit"}]}}
     produce_raw(pipeline, [("42", orjson.dumps(late))])
     load_all(pipeline)
-    assert job.run_batch(pipeline, spark=spark).upserted == 1
+    assert batch_job.run_batch(pipeline, spark=spark).upserted == 1
     assert query(pipeline, "SELECT tweets FROM trend_minute WHERE minute = %s",
                  minute) == [(tweets + 1,)]
     assert query(pipeline, "SELECT tweets FROM trend_hashtag WHERE minute = %s"
                            " AND hashtag = 'brexit'", minute)[0][0] >= 1
-    full = job.run_batch(pipeline, spark=spark, full=True)
+    full = batch_job.run_batch(pipeline, spark=spark, full=True)
     assert (full.read, full.upserted) == (351, 351)
     assert count(pipeline, "tweet_transformed") == 351
 
@@ -72,7 +72,7 @@ def test_killed_after_staging_then_rerun_is_exact(pipeline: Settings, spark: Any
                              " AND tablename LIKE 'tweet_transformed_stage_%%'")
     assert stages == [(1,)]  # staged, never committed
     assert count(pipeline, "tweet_transformed") == 0
-    rerun = job.run_batch(pipeline, spark=spark)
+    rerun = batch_job.run_batch(pipeline, spark=spark)
     assert (rerun.read, rerun.upserted) == (215, 215)
     assert count(pipeline, "tweet_transformed") == 215
     assert query(pipeline, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
@@ -83,7 +83,7 @@ def test_same_results_on_local_and_standalone_cluster(
         stack: Settings, pipeline: Settings, spark: Any) -> None:
     replay(pipeline, all_files())
     load_all(pipeline)
-    job.run_batch(pipeline, spark=spark)
+    batch_job.run_batch(pipeline, spark=spark)
     local = query(pipeline, f"SELECT {COMPARED} FROM tweet_transformed ORDER BY tweet_id")  # noqa: S608
     master = spark_cluster.start(stack, cores=1, memory="1g")
     try:

@@ -11,11 +11,11 @@ import sys
 
 from rich.logging import RichHandler
 
-from tweetpipe.cli import collect, pipeline, services
+from tweetpipe.cli import collect, services, stages
 from tweetpipe.cli.common import State, app, console, settings
 from tweetpipe.errors import ConfigError, TweetpipeError
 
-__all__ = ["State", "app", "collect", "main", "pipeline", "services", "settings"]
+__all__ = ["State", "app", "collect", "main", "services", "settings", "stages"]
 
 
 def main() -> None:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from tweetpipe import collect, report, stream
+from tweetpipe import collect, kafka
+from tweetpipe.cli import render
 from tweetpipe.cli.common import app, console, settings, stop_event
 from tweetpipe.errors import ConfigError
 from tweetpipe.settings import Settings
@@ -24,10 +25,10 @@ def collect_replay(files: Annotated[list[Path], typer.Argument(help="X API v2 JS
                    ) -> None:
     """Produce every tweet of recorded X API v2 JSONL (pages or stream lines) to Kafka."""
     cfg = settings()
-    stream.ensure_topic(cfg)
-    with console.status("replaying…"), stream.TweetProducer(cfg) as producer:
+    kafka.ensure_topic(cfg)
+    with console.status("replaying…"), kafka.TweetProducer(cfg) as producer:
         result = collect.replay(files, producer)
-    report.print_collect(result, cfg.kafka_topic)
+    render.print_collect(result, cfg.kafka_topic)
 
 
 @collect_app.command("search")
@@ -48,19 +49,19 @@ def collect_search_cmd(
     backoff_scale: Annotated[float, typer.Option(hidden=True)] = 1.0,
 ) -> None:
     """Search recent (or --archive) tweets into Kafka, page by page; resumable."""
-    from tweetpipe.collect import position as saved
     from tweetpipe.collect import search as search_mod
+    from tweetpipe.collect import search_position
 
     options = collect.SearchOptions(query, archive, since_id, until_id, start_time, end_time,
                                     max_results, limit, resume, follow, interval)
     cfg = settings()
     progress = collect.Progress()
-    stream.ensure_topic(cfg)
+    kafka.ensure_topic(cfg)
     with _client(cfg, progress, backoff_scale=backoff_scale) as client, \
-            stream.TweetProducer(cfg) as producer, collect.live_line(console, progress):
+            kafka.TweetProducer(cfg) as producer, collect.live_line(console, progress):
         search_mod.collect_search(client, producer, options, state_dir=cfg.state_dir,
                                   progress=progress)
-    position = saved.position_file(cfg.state_dir, options.position())
+    position = search_position.position_file(cfg.state_dir, options.position())
     console.print(f"{len(progress.ids)} distinct tweets → topic {cfg.kafka_topic}; "
                   f"position saved in {position} (use --resume to continue)")
 
@@ -82,7 +83,7 @@ def collect_stream_cmd(
                                     xapi.Backoff(scale=backoff_scale))
     cfg = settings()
     progress = collect.Progress()
-    stream.ensure_topic(cfg)
+    kafka.ensure_topic(cfg)
     with _client(cfg, progress, stall_timeout=stall_timeout, backoff_scale=backoff_scale,
                  stop=stop_event()) as client, collect.SpoolProducer(cfg) as producer, \
             collect.live_line(console, progress):
@@ -115,7 +116,7 @@ def rules_list() -> None:
     table = Table("id", "value", "tag", title=f"{len(found)} rules")
     for rule in found:
         table.add_row(rule.id, rule.value, rule.tag or "")
-    report.out.print(table)
+    render.out.print(table)
 
 
 @rules_app.command("add")
@@ -130,9 +131,9 @@ def rules_add(
     with _client(settings()) as client:
         result = rules.add_rules(client, [(value, tag)], dry_run=dry_run)
     for rule in result.rules:
-        report.out.print(f"{'would add' if dry_run else 'added'} {rule.id}: {rule.value}")
+        render.out.print(f"{'would add' if dry_run else 'added'} {rule.id}: {rule.value}")
     if dry_run and not result.rules:
-        report.out.print(f"valid: {result.summary}")
+        render.out.print(f"valid: {result.summary}")
 
 
 @rules_app.command("delete")
@@ -151,29 +152,17 @@ def rules_delete(
                   else rules.delete_rules(client, ids or [], dry_run=dry_run))
     summary = result.summary or {}
     verb = "would delete" if dry_run else "deleted"
-    report.out.print(f"{verb} {summary.get('deleted', 0)} rules "
+    render.out.print(f"{verb} {summary.get('deleted', 0)} rules "
                      f"({summary.get('not_deleted', 0)} not found)")
 
 
-@app.command("emulator")
-def emulator_cmd(
-    data: Annotated[list[Path] | None, typer.Option(help="recorded X API v2 JSONL")] = None,
-    synthetic: Annotated[float, typer.Option(help="synthetic tweets per second")] = 0.0,
-    port: Annotated[int, typer.Option(help="port (0 = a free one)")] = 8000,
-    faults: Annotated[str, typer.Option(help="fault spec, e.g. '429:0.1,500:0.05,seed=7'")
-                      ] = "",
-    token: Annotated[str, typer.Option(help="bearer token it accepts")] = "emulator-token",
-) -> None:
-    """Serve a local X API v2 emulator (bundled sample unless --data/--synthetic)."""
-    from tweetpipe import demo
-    from tweetpipe.emulator import EmulatorOptions, run_forever
+@app.command("emulator", context_settings={"allow_extra_args": True,
+                                          "ignore_unknown_options": True})
+def emulator_cmd(ctx: typer.Context) -> None:
+    """Serve a local X API v2 emulator (bundled sample unless --data/--synthetic); the same as
+    `tweetpipe-emulator`, whose --help lists the options."""
+    import os
+    import sys
 
-    files = tuple(data or ([] if synthetic else demo.sample_files()))
-    options = EmulatorOptions(port=port, data_files=files, synthetic_rate=synthetic,
-                              faults=faults, token=token)
-    def announce(url: str) -> None:
-        console.print(f"X API v2 emulator on {url} ({len(files)} files, {synthetic:g} synthetic "
-                      f"tweets/s); use it with:\n  export X_API_BASE_URL={url} "
-                      "TWITTER_BEARER_TOKEN=<the --token>\nCtrl-C stops it.")
-
-    run_forever(options, on_start=announce)
+    argv = [sys.executable, "-m", "tweetpipe_emulator", *ctx.args]
+    os.execv(sys.executable, argv)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from tweetpipe import db, report, services
+from tweetpipe import db, services
+from tweetpipe.cli import render
 from tweetpipe.cli.common import app, console, settings
 
 services_app = typer.Typer(help="Start, stop and inspect the local Kafka and PostgreSQL.")
@@ -18,7 +19,7 @@ def services_up() -> None:
     """Start Kafka and PostgreSQL (or use those already answering); idempotent."""
     with console.status("starting services (first run downloads jars from Maven Central)…"):
         statuses = services.up(settings())
-    report.print_services(statuses)
+    render.print_services(statuses)
 
 
 @services_app.command("down")
@@ -26,13 +27,13 @@ def services_down() -> None:
     """Stop what `services up` started, and nothing else."""
     stopped = services.down(settings())
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing of ours was running")
-    report.print_services(services.status(settings()))
+    render.print_services(services.status(settings()))
 
 
 @services_app.command("status")
 def services_status() -> None:
     """Each service, its address and health."""
-    report.print_services(services.status(settings()))
+    render.print_services(services.status(settings()))
 
 
 @services_app.command("jars")

@@ -2,7 +2,6 @@
 (`search`, `stream`, with `rules` for the filtered stream)."""
 
 from tweetpipe.collect.journal import Journal, Spool, SpoolProducer
-from tweetpipe.collect.progress import Progress, live_line
 from tweetpipe.collect.replay import (
     RAW_LINE_HEADER,
     CollectReport,
@@ -14,6 +13,7 @@ from tweetpipe.collect.replay import (
 )
 from tweetpipe.collect.search import SearchOptions, collect_search
 from tweetpipe.collect.stream import StreamCollector, StreamOptions
+from tweetpipe.progress import Progress, live_line
 
 __all__ = ["RAW_LINE_HEADER", "CollectReport", "Journal", "Progress", "RecordSink",
            "SearchOptions", "Spool", "SpoolProducer", "StreamCollector", "StreamOptions",

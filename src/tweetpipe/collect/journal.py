@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tweetpipe.collect.replay import CollectReport, handle_line
-from tweetpipe.stream import TweetProducer
+from tweetpipe.kafka.producer import TweetProducer
 
 
 class Journal:

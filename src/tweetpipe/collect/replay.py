@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from tweetpipe.collect.records import merge_payload
 from tweetpipe.errors import ConfigError, RecordError
-from tweetpipe.merge import merge_payload
 
 RAW_LINE_HEADER = "tweetpipe-raw-line"
 

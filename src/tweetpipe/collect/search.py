@@ -15,13 +15,13 @@ from typing import Any
 
 import orjson
 
-from tweetpipe.collect import position as saved
-from tweetpipe.collect.position import SearchPosition
-from tweetpipe.collect.progress import Progress
+from tweetpipe.collect import search_position
+from tweetpipe.collect.records import merge_payload
 from tweetpipe.collect.replay import RAW_LINE_HEADER, now_iso
+from tweetpipe.collect.search_position import SearchPosition
 from tweetpipe.errors import ConfigError, RecordError
-from tweetpipe.merge import merge_payload
-from tweetpipe.stream import TweetProducer
+from tweetpipe.kafka.producer import TweetProducer
+from tweetpipe.progress import Progress
 from tweetpipe.xapi import ARCHIVE, RECENT, XClient
 
 Json = dict[str, Any]
@@ -75,9 +75,9 @@ def collect_search(client: XClient, producer: TweetProducer, options: SearchOpti
     progress = progress or Progress()
     stop = stop or client.stop
     position = options.position()
-    path = saved.position_file(state_dir, position)
+    path = search_position.position_file(state_dir, position)
     if options.resume:
-        position = saved.load(path) or position
+        position = search_position.load(path) or position
     while not stop.is_set():
         if position.done:
             if not options.follow:
@@ -89,7 +89,7 @@ def collect_search(client: XClient, producer: TweetProducer, options: SearchOpti
         if remaining is not None and remaining <= 0:
             break
         _one_page(client, producer, options, position, remaining, progress)
-        saved.save(path, position)
+        search_position.save(path, position)
         if on_page:
             on_page(position)
     return progress

@@ -17,8 +17,8 @@ from pathlib import Path
 import orjson
 
 from tweetpipe.collect.journal import Journal, Spool, Target
-from tweetpipe.collect.progress import Progress
 from tweetpipe.collect.replay import CollectReport
+from tweetpipe.progress import Progress
 from tweetpipe.xapi import (
     FILTERED_STREAM,
     SAMPLE_STREAM,
@@ -132,7 +132,7 @@ class StreamCollector:
         if self.options.backfill_minutes:
             params["backfill_minutes"] = str(self.options.backfill_minutes)
         buffer = bytearray()
-        with self.client.stream(self.options.endpoint, params) as chunks:
+        with self.client.open_stream(self.options.endpoint, params) as chunks:
             self.progress.rate_limit = self.client.rate_limit.describe()
             self.progress.waiting = ""
             for chunk in chunks:

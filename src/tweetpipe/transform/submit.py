@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from tweetpipe.settings import load_settings
-from tweetpipe.transform.job import run_batch
+from tweetpipe.transform.batch_job import run_batch
 
 
 def main(argv: list[str]) -> int:

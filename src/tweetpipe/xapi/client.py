@@ -199,7 +199,7 @@ class XClient:
 
     # -- streams ----------------------------------------------------------------------------
     @contextmanager
-    def stream(self, path: str, params: Mapping[str, Any] | None = None
+    def open_stream(self, path: str, params: Mapping[str, Any] | None = None
                ) -> Iterator[Iterator[bytes]]:
         """Open a stream once; yields an iterator of raw chunks. Raises typed errors."""
         self._pace(path)

@@ -12,13 +12,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
-from tweetpipe.emulator import problems
-from tweetpipe.emulator.problems import ApiError
-from tweetpipe.emulator.ratelimit import Verdict
-from tweetpipe.emulator.search import search
-from tweetpipe.emulator.state import EmulatorState
-from tweetpipe.emulator.store import Json
-from tweetpipe.emulator.streams import StreamClosed, StreamSession
+from tweetpipe_emulator import problems
+from tweetpipe_emulator.problems import ApiError
+from tweetpipe_emulator.ratelimit import Verdict
+from tweetpipe_emulator.search_endpoints import search
+from tweetpipe_emulator.state import EmulatorState
+from tweetpipe_emulator.store import Json
+from tweetpipe_emulator.stream_endpoints import StreamClosed, StreamSession
 
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/2/tweets/search/recent"): "search_recent",

@@ -13,7 +13,7 @@ from confluent_kafka.admin import AdminClient
 
 from tweetpipe.errors import ServiceError
 from tweetpipe.services import jars, process, system
-from tweetpipe.services.status import ServiceStatus
+from tweetpipe.services.health import ServiceStatus
 from tweetpipe.settings import Settings
 
 NAME = "kafka"

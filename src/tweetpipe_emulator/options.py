@@ -13,7 +13,7 @@ DEFAULT_TOKEN = "emulator-token"
 
 
 @dataclass(frozen=True)
-class RateLimit:
+class EndpointLimit:
     """`limit` requests per `window_s` seconds, plus an optional per-second cap (search/all)."""
 
     limit: int
@@ -30,13 +30,13 @@ class RateLimit:
 
 
 #: X's app-auth (bearer) limits; keys are endpoint names used by the emulator.
-DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = MappingProxyType(
+DEFAULT_RATE_LIMITS: Mapping[str, EndpointLimit] = MappingProxyType(
     {
-        "search_recent": RateLimit(450),
-        "search_all": RateLimit(300, per_second=1),
-        "rules": RateLimit(450),
-        "stream_search": RateLimit(50),
-        "stream_sample": RateLimit(50),
+        "search_recent": EndpointLimit(450),
+        "search_all": EndpointLimit(300, per_second=1),
+        "rules": EndpointLimit(450),
+        "stream_search": EndpointLimit(50),
+        "stream_sample": EndpointLimit(50),
     }
 )
 
@@ -60,7 +60,7 @@ class EmulatorOptions:
     faults: str = ""
     keepalive_s: float = 20.0
     stall_s: float = 25.0
-    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    rate_limits: Mapping[str, EndpointLimit] = field(default_factory=dict)
     stream_connections: int = 1
     replay_recorded_streams: bool = True
 
@@ -86,5 +86,5 @@ class EmulatorOptions:
             if not path.is_file():
                 raise ConfigError(f"data file {path} does not exist; pass a JSONL file")
 
-    def rate_limit(self, endpoint: str) -> RateLimit:
+    def rate_limit(self, endpoint: str) -> EndpointLimit:
         return self.rate_limits.get(endpoint, DEFAULT_RATE_LIMITS[endpoint])

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from tweetpipe.emulator.expand import Selection, render
-from tweetpipe.emulator.problems import OPERATIONAL_DISCONNECT, bad_param
-from tweetpipe.emulator.state import EmulatorState
-from tweetpipe.emulator.store import Entry, Json
+from tweetpipe_emulator.expand import RequestedFields, render
+from tweetpipe_emulator.problems import OPERATIONAL_DISCONNECT, bad_param
+from tweetpipe_emulator.state import EmulatorState
+from tweetpipe_emulator.store import Entry, Json
 
 Writer = Callable[[bytes], None]
 KEEPALIVE = b"\r\n"
@@ -48,7 +48,7 @@ class StreamSession:
     cursor: int = 0
 
     def __post_init__(self) -> None:
-        self.sel = Selection.from_params(self.params)
+        self.sel = RequestedFields.from_params(self.params)
         store = self.state.store
         with store.lock:
             self.cursor = store.ids[-1] if store.ids else 0

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tweetpipe import report
+from tweetpipe.cli import render
 from tweetpipe.cli.common import app, console, settings, stop_event
-from tweetpipe.load import LoadOptions, LoadStats, load
+from tweetpipe.load.loader import LoadOptions, LoadStats, load
 
 
 @app.command("load")
@@ -29,10 +29,10 @@ def load_cmd(
                           instance_id=instance_id)
     with console.status("loading…") as live:
         def progress(stats: LoadStats) -> None:
-            live.update(report.load_line(stats))
+            live.update(render.load_line(stats))
 
         stats = load(cfg, options, stop=stop_event(), on_progress=progress)
-    console.print(report.load_line(stats))
+    console.print(render.load_line(stats))
 
 
 @app.command("transform")
@@ -45,12 +45,12 @@ def transform_cmd(
     crash_after_stage: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Transform new rows of tweet_merge into tweet_transformed with PySpark."""
-    from tweetpipe.transform import job
+    from tweetpipe.transform import batch_job
 
     if stream_mode:
-        from tweetpipe.transform import streaming
+        from tweetpipe.transform import streaming_job
 
-        stats = streaming.run(settings(), master=master, stop=stop_event(),
+        stats = streaming_job.run(settings(), master=master, stop=stop_event(),
                               idle_seconds=idle_seconds)
         p50, p99 = stats.percentiles()
         console.print(f"{stats.batches} micro-batches, {stats.rows} rows upserted "
@@ -59,7 +59,7 @@ def transform_cmd(
         return
     crash = _kill_self if crash_after_stage else None  # for the crash test: kill -9 mid-job
     with console.status("transforming with Spark…"):
-        result = job.run_batch(settings(), full=full, master=master, before_commit=crash)
+        result = batch_job.run_batch(settings(), full=full, master=master, before_commit=crash)
     console.print(f"read {result.read} new rows (load_seq {result.watermark_from}→"
                   f"{result.watermark_to}); upserted {result.upserted} into tweet_transformed")
 
@@ -73,7 +73,7 @@ def _kill_self() -> None:
 @app.command("status")
 def status_cmd() -> None:
     """Services, per-partition lag, rows per table, dead letters by reason."""
-    report.print_status(settings())
+    render.print_status(settings())
 
 
 @app.command("demo")

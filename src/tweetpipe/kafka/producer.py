@@ -7,19 +7,17 @@ zstd compression, linger tuned for throughput. Delivery failures are collected a
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from confluent_kafka import KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from tweetpipe.errors import KafkaError, RetryableKafkaError
+from tweetpipe.kafka.configuration import client_config
 from tweetpipe.settings import Settings
 
-KAFKA_LOG = logging.getLogger("tweetpipe.kafka")
 PRODUCER_DEFAULTS: Mapping[str, Any] = {
     "enable.idempotence": True,
     "acks": "all",
@@ -33,40 +31,7 @@ PRODUCER_DEFAULTS: Mapping[str, Any] = {
 
 
 def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
-        "client.id": "tweetpipe-collector",
-        "logger": KAFKA_LOG,
-        **PRODUCER_DEFAULTS,
-        **overrides,
-    }
-
-
-def ensure_topic(settings: Settings, topic: str | None = None, *, timeout: float = 30.0) -> None:
-    """Create the topic with the configured partition count if it does not exist yet."""
-    name = topic or settings.kafka_topic
-    config: dict[str, Any] = {"bootstrap.servers": settings.kafka_bootstrap_servers,
-                              "logger": KAFKA_LOG}
-    admin = AdminClient(config)
-    try:
-        existing = admin.list_topics(timeout=timeout).topics
-    except KafkaException as exc:
-        raise RetryableKafkaError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}", topic=name
-        ) from exc
-    if name in existing:
-        return
-    futures = admin.create_topics(
-        [NewTopic(name, num_partitions=settings.kafka_partitions, replication_factor=1)]
-    )
-    try:
-        futures[name].result(timeout=timeout)
-    except KafkaException as exc:
-        if exc.args and exc.args[0].code() == "TOPIC_ALREADY_EXISTS":
-            return
-        if "already exists" in str(exc):
-            return
-        raise KafkaError(f"cannot create topic: {exc}", topic=name) from exc
+    return client_config(settings, "tweetpipe-collector", **PRODUCER_DEFAULTS, **overrides)
 
 
 class TweetProducer:

@@ -53,7 +53,7 @@ def _first_line(exc: BaseException) -> str:
 
 def migrations() -> list[Migration]:
     found = []
-    for entry in resources.files("tweetpipe.migrations").iterdir():
+    for entry in resources.files("tweetpipe.db.migrations").iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append(Migration(int(name[:4]), name[5:-4], entry.read_text("utf-8")))

@@ -10,16 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tweetpipe.emulator.problems import ApiError, invalid_request
-from tweetpipe.emulator.query import Node, QueryError, Subject, parse_query
-from tweetpipe.emulator.store import Json
-
-TWEPOCH_MS = 1288834974657
-
-
-def snowflake(ms: float, seq: int, worker: int = 0) -> int:
-    """A Twitter-style id: milliseconds since the Twitter epoch, worker and sequence bits."""
-    return ((int(ms) - TWEPOCH_MS) << 22) | ((worker & 0x3FF) << 12) | (seq & 0xFFF)
+from tweetpipe.collect.synthetic import snowflake
+from tweetpipe_emulator.problems import ApiError, invalid_request
+from tweetpipe_emulator.query import Node, QueryError, Subject, parse_query
+from tweetpipe_emulator.store import Json
 
 
 def sent_now() -> str:
@@ -27,7 +21,7 @@ def sent_now() -> str:
 
 
 @dataclass(frozen=True)
-class Rule:
+class StoredRule:
     id: str
     value: str
     tag: str | None
@@ -57,15 +51,15 @@ def _rule_error(value: str, title: str, kind: str, **extra: Any) -> Json:
 class RuleBook:
     """The app's active rule set; thread-safe."""
 
-    rules: dict[str, Rule] = field(default_factory=dict)
+    rules: dict[str, StoredRule] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def snapshot(self) -> list[Rule]:
+    def snapshot(self) -> list[StoredRule]:
         with self._lock:
             return list(self.rules.values())
 
-    def matching(self, subject: Subject) -> list[Rule]:
+    def matching(self, subject: Subject) -> list[StoredRule]:
         return [r for r in self.snapshot() if r.node.match(subject)]
 
     def lookup(self, params: Mapping[str, str]) -> Json:
@@ -87,8 +81,8 @@ class RuleBook:
     def _new_id(self) -> str:
         return str(snowflake(time.time() * 1000, next(self._seq)))
 
-    def _check(self, items: list[Any]) -> tuple[list[Rule], list[Json]]:
-        ok: list[Rule] = []
+    def _check(self, items: list[Any]) -> tuple[list[StoredRule], list[Json]]:
+        ok: list[StoredRule] = []
         errors: list[Json] = []
         seen = {r.value: r.id for r in self.rules.values()}
         for item in items:
@@ -107,7 +101,7 @@ class RuleBook:
                 )
                 errors.append(bad)
                 continue
-            rule = Rule(self._new_id(), value, tag if isinstance(tag, str) else None, node)
+            rule = StoredRule(self._new_id(), value, tag if isinstance(tag, str) else None, node)
             seen[value] = rule.id
             ok.append(rule)
         return ok, errors

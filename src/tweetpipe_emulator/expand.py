@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tweetpipe.emulator.store import Json, TweetStore
+from tweetpipe_emulator.store import Json, TweetStore
 
 DEFAULT_FIELDS: Mapping[str, frozenset[str]] = {
     "tweet": frozenset({"id", "text", "edit_history_tweet_ids"}),
@@ -40,14 +40,14 @@ IMPLIED_FIELDS: Mapping[str, str] = {
 
 
 @dataclass(frozen=True)
-class Selection:
+class RequestedFields:
     """Parsed `expansions` and `*.fields` parameters."""
 
     expansions: frozenset[str]
     fields: Mapping[str, frozenset[str]]
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> Selection:
+    def from_params(cls, params: Mapping[str, str]) -> RequestedFields:
         exp = _split(params.get("expansions", ""))
         fields = {
             kind: default | _split(params.get(f"{kind}.fields", ""))
@@ -96,7 +96,7 @@ def _not_found(kind: str, key: str, parameter: str) -> Json:
     }
 
 
-def _expand_tweet(store: TweetStore, sel: Selection, tweet: Json, inc: _Includes) -> None:
+def _expand_tweet(store: TweetStore, sel: RequestedFields, tweet: Json, inc: _Includes) -> None:
     exp = sel.expansions
     if "author_id" in exp and "author_id" in tweet:
         inc.add(store, "users", str(tweet["author_id"]), "author_id")
@@ -123,7 +123,7 @@ def _expand_tweet(store: TweetStore, sel: Selection, tweet: Json, inc: _Includes
                 inc.add(store, "tweets", str(key), "edit_history_tweet_ids")
 
 
-def _expand_refs(store: TweetStore, sel: Selection, tweet: Json, inc: _Includes) -> None:
+def _expand_refs(store: TweetStore, sel: RequestedFields, tweet: Json, inc: _Includes) -> None:
     if "referenced_tweets.id" not in sel.expansions:
         return
     for ref in tweet.get("referenced_tweets") or []:
@@ -134,7 +134,7 @@ def _expand_refs(store: TweetStore, sel: Selection, tweet: Json, inc: _Includes)
                 inc.add(store, "users", str(author), "referenced_tweets.id.author_id")
 
 
-def render(store: TweetStore, sel: Selection, tweets: Iterable[Json]) -> Json:
+def render(store: TweetStore, sel: RequestedFields, tweets: Iterable[Json]) -> Json:
     """`{"data": [...], "includes": {...}, "errors": [...]}` (empty parts omitted)."""
     inc = _Includes()
     data: list[Json] = []

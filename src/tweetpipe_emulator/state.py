@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from tweetpipe.emulator.faults import FaultInjector, parse_faults
-from tweetpipe.emulator.options import EmulatorOptions
-from tweetpipe.emulator.ratelimit import RateLimiter
-from tweetpipe.emulator.rules import RuleBook
-from tweetpipe.emulator.store import TweetStore
+from tweetpipe_emulator.faults import FaultInjector, parse_faults
+from tweetpipe_emulator.options import EmulatorOptions
+from tweetpipe_emulator.ratelimit import RateLimiter
+from tweetpipe_emulator.rule_endpoints import RuleBook
+from tweetpipe_emulator.store import TweetStore
 
 STREAMS = ("stream_search", "stream_sample")
 
 
 @dataclass
-class StreamStats:
+class StreamEndpointStats:
     """Per stream endpoint; `served` lists tweet ids in the order their lines were written."""
 
     connections: int = 0
@@ -35,7 +35,7 @@ class EmulatorState:
     store: TweetStore = field(default_factory=TweetStore)
     rules: RuleBook = field(default_factory=RuleBook)
     stopping: threading.Event = field(default_factory=threading.Event)
-    streams: dict[str, StreamStats] = field(default_factory=dict)
+    streams: dict[str, StreamEndpointStats] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     limiter: RateLimiter = field(init=False)
@@ -44,7 +44,7 @@ class EmulatorState:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.options.rate_limit)
         self.faults = FaultInjector(parse_faults(self.options.faults))
-        self.streams = {name: StreamStats() for name in STREAMS}
+        self.streams = {name: StreamEndpointStats() for name in STREAMS}
 
     @property
     def stall_s(self) -> float:

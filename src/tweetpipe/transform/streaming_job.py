@@ -19,8 +19,8 @@ from typing import Any
 
 from tweetpipe import db
 from tweetpipe.settings import Settings
-from tweetpipe.transform import spark as sparkutil
-from tweetpipe.transform.job import STAGE_PREFIX, upsert_from_stage, write_stage
+from tweetpipe.transform import spark_session
+from tweetpipe.transform.batch_job import STAGE_PREFIX, upsert_from_stage, write_stage
 
 log = logging.getLogger("tweetpipe.transform")
 
@@ -36,7 +36,7 @@ RECORD_SCHEMA = (
 
 
 @dataclass
-class StreamStats:
+class StreamingJobStats:
     batches: int = 0
     skipped: int = 0
     rows: int = 0
@@ -86,7 +86,7 @@ class BatchWriter:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.job = job_name(settings)
-        self.stats = StreamStats()
+        self.stats = StreamingJobStats()
 
     def __call__(self, batch: Any, batch_id: int) -> None:
         from pyspark.sql import functions as F
@@ -121,10 +121,10 @@ class BatchWriter:
 
 
 def run(settings: Settings, *, master: str | None = None, stop: threading.Event | None = None,
-        idle_seconds: float | None = None, trigger_seconds: float = 1.0) -> StreamStats:
+        idle_seconds: float | None = None, trigger_seconds: float = 1.0) -> StreamingJobStats:
     """Run until `stop` is set (or, with `idle_seconds`, until no input arrived for that long)."""
     db.migrate(settings)
-    spark = sparkutil.session(settings, app="tweetpipe-stream", master=master)
+    spark = spark_session.session(settings, app="tweetpipe-stream", master=master)
     checkpoint = settings.state_dir / "spark" / "checkpoints" / (
         f"{settings.db_schema}-{settings.kafka_topic}")
     raw = (spark.readStream.format("kafka")

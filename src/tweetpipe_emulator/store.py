@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from tweetpipe.emulator.query import Subject, subject_of
+from tweetpipe.collect.synthetic import TWEET_METRICS
+from tweetpipe_emulator.query import Subject, subject_of
 
 Json = dict[str, Any]
 INCLUDE_KEYS: Mapping[str, str] = {
@@ -29,14 +30,6 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-TWEET_METRICS = (
-    "retweet_count",
-    "reply_count",
-    "like_count",
-    "quote_count",
-    "impression_count",
-    "bookmark_count",
-)
 
 
 def _normalize(tweet: Json) -> Json:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from confluent_kafka import KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient
 from rich.console import Console
 from rich.table import Table
 
-from tweetpipe import db, services, sink
+from tweetpipe import db, services
 from tweetpipe.collect import CollectReport
 from tweetpipe.errors import TweetpipeError
-from tweetpipe.load import LoadStats
+from tweetpipe.load import lag
+from tweetpipe.load.loader import LoadStats
 from tweetpipe.settings import Settings
 
 TABLES = ["tweet_merge", "tweet_author", "tweet_media", "tweet_place", "tweet_poll",
@@ -81,43 +80,12 @@ def _print_lag(settings: Settings, conn: Any) -> None:
     if not conn.execute("SELECT to_regclass('kafka_offsets')").fetchone()[0]:
         return
     try:
-        positions = partition_positions(settings, conn)
-    except KafkaException:
+        found = lag.topic_positions(settings, conn)
+    except TweetpipeError:
         out.print("[yellow]Kafka unreachable: lag unknown")
         return
     table = Table("partition", "log end", "loaded up to", "lag")
-    for partition, (end, done) in positions.items():
-        table.add_row(str(partition), str(end), str(done), str(max(end - done, 0)))
+    for p in found:
+        table.add_row(str(p.partition), str(p.log_end), str(p.loaded_to), str(p.lag))
     out.print(f"topic {settings.kafka_topic}, group {settings.kafka_group}")
     out.print(table)
-
-
-def partition_positions(settings: Settings, conn: Any) -> dict[int, tuple[int, int]]:
-    """Per partition of the topic: (log end offset, next offset the group stored in PostgreSQL)."""
-    ends = log_end_offsets(settings)
-    stored = sink.stored_offsets(conn, settings.kafka_group, settings.kafka_topic, list(ends))
-    return {p: (end, stored.get(p, 0)) for p, end in sorted(ends.items())}
-
-
-def loaded_to_log_end(settings: Settings) -> bool:
-    """True when the group's stored offsets equal the log end of every partition."""
-    with db.connect(settings, autocommit=True) as conn:
-        return all(end == done for end, done in partition_positions(settings, conn).values())
-
-
-def log_end_offsets(settings: Settings, topic: str | None = None) -> dict[int, int]:
-    """High watermark of every partition of the topic."""
-    from confluent_kafka import Consumer
-
-    name = topic or settings.kafka_topic
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
-    meta = admin.list_topics(name, timeout=10).topics.get(name)
-    if meta is None or meta.error is not None:
-        return {}
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                         "group.id": "tweetpipe-status", "enable.auto.commit": False})
-    try:
-        return {p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1]
-                for p in meta.partitions}
-    finally:
-        consumer.close()

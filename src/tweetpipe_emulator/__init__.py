@@ -8,7 +8,7 @@ Endpoints (all need ``Authorization: Bearer <token>``):
 
 Tweets come from recorded JSONL files (search pages and stream messages; undecodable lines are
 skipped and counted in `Emulator.load_report`) and/or a seeded synthetic generator.
-Fault injection grammar: see `tweetpipe.emulator.faults`.
+Fault injection grammar: see `tweetpipe_emulator.faults`.
 
 Use::
 
@@ -16,25 +16,25 @@ Use::
         httpx.get(emu.url + "/2/tweets/search/recent", params={"query": "brexit"}, ...)
 """
 
-from tweetpipe.emulator.emulator import Emulator, run_forever
-from tweetpipe.emulator.faults import FaultPlan, parse_faults
-from tweetpipe.emulator.options import (
+from tweetpipe.collect.synthetic import SyntheticSource
+from tweetpipe_emulator.emulator import Emulator, run_forever
+from tweetpipe_emulator.faults import FaultPlan, parse_faults
+from tweetpipe_emulator.options import (
     DEFAULT_RATE_LIMITS,
     DEFAULT_TOKEN,
     EmulatorOptions,
-    RateLimit,
+    EndpointLimit,
 )
-from tweetpipe.emulator.query import QueryError, parse_query
-from tweetpipe.emulator.synthetic import SyntheticSource
+from tweetpipe_emulator.query import QueryError, parse_query
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_TOKEN",
     "Emulator",
     "EmulatorOptions",
+    "EndpointLimit",
     "FaultPlan",
     "QueryError",
-    "RateLimit",
     "SyntheticSource",
     "parse_faults",
     "parse_query",

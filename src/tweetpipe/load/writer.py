@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from tweetpipe import db
-from tweetpipe.normalize import (
+from tweetpipe.load.rows import (
     AUTHOR_COLUMNS,
     INCLUDED_COLUMNS,
     MEDIA_COLUMNS,

@@ -17,7 +17,7 @@ from psycopg import sql
 
 from tweetpipe.errors import ServiceError
 from tweetpipe.services import process, system
-from tweetpipe.services.status import ServiceStatus
+from tweetpipe.services.health import ServiceStatus
 from tweetpipe.settings import Settings
 
 NAME = "postgresql"

@@ -24,8 +24,7 @@ from psycopg import sql
 from tweetpipe import db
 from tweetpipe.errors import TransformError
 from tweetpipe.settings import Settings
-from tweetpipe.transform import spark as sparkutil
-from tweetpipe.transform import trends
+from tweetpipe.transform import spark_session, trends
 
 BATCH_JOB = "batch"
 TRANSFORM_LOCK = 0x7477_7466  # "twtf"
@@ -59,7 +58,7 @@ def run_batch(settings: Settings, *, full: bool = False, master: str | None = No
         upper = _max_load_seq(lock_conn)
         if upper <= lower:
             return TransformResult(0, 0, lower, lower)
-        session = spark or sparkutil.session(settings, master=master)
+        session = spark or spark_session.session(settings, master=master)
         stage = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
         read = _stage_rows(settings, session, stage, lower, upper, partitions)
         if before_commit:
@@ -80,7 +79,7 @@ def _stage_rows(settings: Settings, spark: Any, stage: str, lower: int, upper: i
             " AS batch"
         ).format(cols=sql.SQL(", ").join(map(sql.Identifier, INPUT_COLUMNS)),
                  lower=sql.Literal(lower), upper=sql.Literal(upper)).as_string(conn)
-    props = sparkutil.jdbc_properties(settings, fetchsize="5000")
+    props = spark_session.jdbc_properties(settings, fetchsize="5000")
     source = spark.read.jdbc(
         settings.jdbc_url(), query, column="load_seq", lowerBound=lower + 1,
         upperBound=upper + 1, numPartitions=max(1, partitions), properties=props)
@@ -103,7 +102,7 @@ def write_stage(settings: Settings, rows: Any, stage: str) -> None:
             "CREATE UNLOGGED TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)"
         ).format(sql.Identifier(stage)))
     rows.write.jdbc(settings.jdbc_url(), stage, mode="append",
-                    properties=sparkutil.jdbc_properties(settings, batchsize="5000"))
+                    properties=spark_session.jdbc_properties(settings, batchsize="5000"))
 
 
 def upsert_from_stage(conn: psycopg.Connection[Any], stage: str) -> int:

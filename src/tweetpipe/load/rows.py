@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
+from tweetpipe.collect.records import PROVENANCE_KEY
 from tweetpipe.errors import RecordError
-from tweetpipe.merge import PROVENANCE_KEY
 
 JSON = dict[str, Any]
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -21,11 +21,12 @@ from typing import Any
 import psycopg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
-from tweetpipe import db, sink
+from tweetpipe import db, kafka
 from tweetpipe.errors import KafkaError, RecordError, RetryableDatabaseError
-from tweetpipe.normalize import Coordinates, Parsed, parse_message
+from tweetpipe.kafka import KAFKA_LOG
+from tweetpipe.load import lag, writer
+from tweetpipe.load.rows import Coordinates, Parsed, parse_message
 from tweetpipe.settings import Settings
-from tweetpipe.stream import KAFKA_LOG
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class Loader:
     # ---- partition assignment: seek to the offsets PostgreSQL holds ------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        stored = self._with_db_retry(lambda conn: sink.stored_offsets(
+        stored = self._with_db_retry(lambda conn: writer.stored_offsets(
             conn, self.group, self.topic, [p.partition for p in partitions]))
         for p in partitions:
             p.offset = stored.get(p.partition, OFFSET_BEGINNING)
@@ -175,7 +176,7 @@ class Loader:
         try:
             parsed = parse_message(value, where, max_bytes=self.options.max_record_bytes)
         except RecordError as exc:
-            batch.dead.append(sink.dead_letter_row(exc.message, where, msg.key(), value))
+            batch.dead.append(writer.dead_letter_row(exc.message, where, msg.key(), value))
             return
         batch.parsed.append(parsed)
         batch.repaired += parsed.repaired
@@ -185,8 +186,8 @@ class Loader:
     def _store(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
         try:
             with conn.transaction():
-                sink.write_batch(conn, batch.parsed, batch.dead)
-                sink.save_offsets(conn, self.group, batch.next_offsets)
+                writer.write_batch(conn, batch.parsed, batch.dead)
+                writer.save_offsets(conn, self.group, batch.next_offsets)
         except psycopg.DataError:
             # One record PostgreSQL refuses must not stall the partition: find it, dead-letter it.
             self._store_one_by_one(conn, batch)
@@ -197,14 +198,14 @@ class Loader:
             for parsed in batch.parsed:
                 try:
                     with conn.transaction():
-                        sink.write_batch(conn, [parsed], [])
+                        writer.write_batch(conn, [parsed], [])
                     kept.append(parsed)
                 except psycopg.DataError as exc:
                     reason = f"rejected by PostgreSQL: {type(exc).__name__}"
-                    dead.append(sink.dead_letter_row(reason, parsed.where, None,
+                    dead.append(writer.dead_letter_row(reason, parsed.where, None,
                                                      str(parsed.column("raw")).encode()))
-            sink.write_batch(conn, [], dead)
-            sink.save_offsets(conn, self.group, batch.next_offsets)
+            writer.write_batch(conn, [], dead)
+            writer.save_offsets(conn, self.group, batch.next_offsets)
         batch.parsed, batch.dead = kept, dead
 
     def _account(self, batch: Batch) -> None:
@@ -234,7 +235,7 @@ class Loader:
         while True:
             try:
                 if self._conn is None or self._conn.closed:
-                    self._conn = sink.open_connection(self.settings)
+                    self._conn = writer.open_connection(self.settings)
                 return work(self._conn)
             except (psycopg.OperationalError, psycopg.InterfaceError,
                     RetryableDatabaseError) as exc:
@@ -244,7 +245,7 @@ class Loader:
                 self._conn = None
                 if self.on_progress:
                     self.on_progress(self.stats)
-                sink.report_outage(self.settings, exc, delay)
+                writer.report_outage(self.settings, exc, delay)
                 if self.stop.wait(delay):
                     raise
                 delay = min(delay * 2, 10.0)
@@ -253,13 +254,9 @@ class Loader:
         """Messages in the assigned partitions past the offsets PostgreSQL holds."""
         partitions = sorted(self._assigned)
         stored = self._with_db_retry(
-            lambda conn: sink.stored_offsets(conn, self.group, self.topic, partitions))
-        total = 0
-        for partition in partitions:
-            tp = TopicPartition(self.topic, partition)
-            low, high = self._consumer.get_watermark_offsets(tp, timeout=10, cached=False)
-            total += max(high - max(stored.get(partition, low), low), 0)
-        return total
+            lambda conn: writer.stored_offsets(conn, self.group, self.topic, partitions))
+        marks = {p: kafka.partition_watermarks(self._consumer, self.topic, p) for p in partitions}
+        return lag.total_lag(lag.positions(marks, stored))
 
 
 def load(settings: Settings, options: LoadOptions, **kwargs: Any) -> LoadStats:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tweetpipe.emulator.options import RateLimit
+from tweetpipe_emulator.options import EndpointLimit
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,12 @@ class _Window:
 class RateLimiter:
     """One window per endpoint; `clock` is injectable for tests."""
 
-    limits: Callable[[str], RateLimit]
+    limits: Callable[[str], EndpointLimit]
     clock: Callable[[], float] = time.time
     _windows: dict[str, _Window] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _window(self, endpoint: str, now: float, rl: RateLimit) -> _Window:
+    def _window(self, endpoint: str, now: float, rl: EndpointLimit) -> _Window:
         win = self._windows.get(endpoint)
         if win is None or now >= win.start + rl.window_s:
             win = self._windows[endpoint] = _Window(now)

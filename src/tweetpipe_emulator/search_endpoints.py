@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from tweetpipe.emulator.expand import Selection, render
-from tweetpipe.emulator.problems import ApiError, bad_param, invalid_request
-from tweetpipe.emulator.query import Node, QueryError, parse_query
-from tweetpipe.emulator.store import Entry, Json, TweetStore, parse_time
+from tweetpipe_emulator.expand import RequestedFields, render
+from tweetpipe_emulator.problems import ApiError, bad_param, invalid_request
+from tweetpipe_emulator.query import Node, QueryError, parse_query
+from tweetpipe_emulator.store import Entry, Json, TweetStore, parse_time
 
 MAX_RESULTS = {"search_recent": 100, "search_all": 500}
 _TOKEN_PREFIX = "b26v89c19zqg8o3f"  # X's tokens look like this: lowercase base36
@@ -105,7 +105,7 @@ def search(store: TweetStore, endpoint: str, params: Mapping[str, str]) -> Json:
     limit = _int_param(params, "max_results", 10, MAX_RESULTS[endpoint], 10)
     since, until = _id_param(params, "since_id"), _id_param(params, "until_id")
     start, end = time_param(params, "start_time"), time_param(params, "end_time")
-    sel = Selection.from_params(params)
+    sel = RequestedFields.from_params(params)
     if sel.unknown_expansions():
         bad = ",".join(sel.unknown_expansions())
         msg = f"The `expansions` query parameter value [{bad}] is not one of the allowed values"
@@ -121,7 +121,7 @@ def search(store: TweetStore, endpoint: str, params: Mapping[str, str]) -> Json:
     return _page(store, sel, hits, more)
 
 
-def _page(store: TweetStore, sel: Selection, hits: list[Entry], more: bool) -> Json:
+def _page(store: TweetStore, sel: RequestedFields, hits: list[Entry], more: bool) -> Json:
     meta: Json = {"result_count": len(hits)}
     if not hits:
         return {"meta": meta}

@@ -6,12 +6,12 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 
-from tweetpipe.emulator.options import EmulatorOptions
-from tweetpipe.emulator.server import EmulatorServer
-from tweetpipe.emulator.state import EmulatorState, StreamStats
-from tweetpipe.emulator.store import LoadReport
-from tweetpipe.emulator.synthetic import SyntheticSource
+from tweetpipe.collect.synthetic import SyntheticSource
 from tweetpipe.errors import ConfigError
+from tweetpipe_emulator.options import EmulatorOptions
+from tweetpipe_emulator.server import EmulatorServer
+from tweetpipe_emulator.state import EmulatorState, StreamEndpointStats
+from tweetpipe_emulator.store import LoadReport, TweetStore
 
 
 class Emulator:
@@ -96,7 +96,7 @@ class Emulator:
         """Lines read, bad (truncated) lines skipped, distinct tweets loaded."""
         return self.state.store.report
 
-    def stream_stats(self, name: str) -> StreamStats:
+    def stream_stats(self, name: str) -> StreamEndpointStats:
         """`stream_search` or `stream_sample`: connections, refused, keepalives, served ids."""
         return self.state.streams[name]
 
@@ -105,11 +105,12 @@ class Emulator:
         return dict(self.state.faults.counts)
 
 
-def run_forever(options: EmulatorOptions, on_start: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted (Ctrl-C); for `tweetpipe emulator`. `on_start` gets the URL."""
+def run_forever(options: EmulatorOptions,
+                on_start: Callable[[str, TweetStore], None] | None = None) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM); `on_start` gets the URL and the store."""
     emulator = Emulator(options).start()
     if on_start:
-        on_start(emulator.url)
+        on_start(emulator.url, emulator.state.store)
     try:
         emulator.state.stopping.wait()
     except KeyboardInterrupt:

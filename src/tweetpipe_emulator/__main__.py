@@ -1,0 +1,3 @@
+from tweetpipe_emulator.cli import main
+
+main()
