@@ -2,10 +2,29 @@
 # Installs everything tweetpipe needs on a fresh Debian/Ubuntu machine: Java 17+, Maven and
 # PostgreSQL from the distribution (as root), a Python venv with the package, and the JVM jars
 # (Kafka broker, PostgreSQL JDBC driver, Spark Kafka connector) from Maven Central.
+# One line per step on the terminal; everything the tools print goes to $LOG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
+EXTRAS=${EXTRAS:-dev}
+LOG=${SETUP_LOG:-$PWD/.tweetpipe-setup.log}
+: > "$LOG"
+
+step() {  # step "what" command...: one line, the output in $LOG, its path on failure
+  local what=$1; shift
+  printf 'setup: %s … ' "$what"
+  local started=$SECONDS
+  if "$@" >>"$LOG" 2>&1; then
+    echo "ok ($((SECONDS - started))s)"
+  else
+    echo "FAILED"
+    echo "setup: '$what' failed; last lines of $LOG:" >&2
+    tail -n 25 "$LOG" >&2
+    echo "setup: the full log is $LOG" >&2
+    exit 1
+  fi
+}
 
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
@@ -15,10 +34,9 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "setup: installing ${need[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}"
+    step "apt-get update" apt-get update -q
+    step "apt-get install ${need[*]}" apt-get install -y -q --no-install-recommends "${need[@]}"
   else
     echo "setup: please install: ${need[*]} (e.g. sudo apt-get install ${need[*]})" >&2
     exit 1
@@ -27,10 +45,11 @@ fi
 
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
   echo "setup: Python >= 3.11 is required (found $("$PYTHON" --version))" >&2; exit 1; }
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
+[ -x "$VENV/bin/python" ] || step "python venv in $VENV" "$PYTHON" -m venv "$VENV"
+step "pip itself" "$VENV/bin/python" -m pip install -q --upgrade pip
 # pyspark is a ~450 MB sdist: the first install builds and caches a wheel (a few minutes).
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
-"$VENV/bin/tweetpipe" services jars
+step "pip install -e .[$EXTRAS] (first time: builds pyspark, a few minutes)" \
+  "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+step "JVM jars from Maven Central" "$VENV/bin/tweetpipe" services jars
 touch "$VENV/.installed"
-echo "setup: done"
+echo "setup: done (log: $LOG)"

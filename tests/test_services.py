@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from tweetpipe import services
 from tweetpipe.errors import ServiceError
-from tweetpipe.services import kafka_broker, postgres_server, process
+from tweetpipe.services import kafka_broker, postgres_server, process, system
 from tweetpipe.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
@@ -78,3 +78,25 @@ def test_wrong_password_for_existing_server_says_what_to_fix(stack: Settings) ->
     with pytest.raises(ServiceError, match="DB_USER/DB_PASS") as info:
         postgres_server.up(wrong)
     assert "not-the-password" not in str(info.value)
+
+
+@pytest.mark.skipif(not system.is_root(), reason="only root runs the cluster as `postgres`")
+def test_postgres_works_from_a_home_the_postgres_account_cannot_reach() -> None:
+    # Like a clone in /root (mode 700 on Debian): the cluster's data moves to a folder the
+    # `postgres` account owns, keyed by the home; status says where; down stops it.
+    private = Path(tempfile.mkdtemp(prefix="tweetpipe-private-"))
+    private.chmod(0o700)
+    settings = second_stack(private / "clone" / ".tweetpipe")
+    where = postgres_server.location(settings)
+    try:
+        assert not where.is_relative_to(private)
+        assert where.is_relative_to(postgres_server.SHARED_ROOT)
+        up = postgres_server.up(settings)
+        assert (up.owner, up.healthy) == ("ours", True)
+        assert str(where) in up.detail
+        assert postgres_server.location(settings) == where  # the same place every time
+    finally:
+        assert postgres_server.down(settings)
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(where.parent.parent, ignore_errors=True)
+    assert not postgres_server.status(settings).healthy

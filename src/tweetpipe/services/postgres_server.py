@@ -6,6 +6,8 @@ as root, so as root they run as the `postgres` account, which owns the cluster's
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import pwd
 import shutil
@@ -24,8 +26,37 @@ NAME = "postgresql"
 ACCOUNT = "postgres"
 
 
+#: where the cluster lives when the `postgres` account cannot reach TWEETPIPE_HOME (e.g. a clone
+#: in /root, mode 700 on Debian): a folder of its own, keyed by the home it belongs to.
+SHARED_ROOT = Path("/var/lib/tweetpipe")
+
+
 def _dir(settings: Settings) -> Path:
-    return settings.state_dir / "postgres"
+    """The cluster's folder: TWEETPIPE_HOME/postgres, or SHARED_ROOT/<key> when, as root, the
+    `postgres` account cannot traverse TWEETPIPE_HOME. The choice depends only on the home and
+    its permissions, so `up`, `status` and `down` always agree."""
+    home = settings.state_dir
+    if _reachable(str(home)):
+        return home / "postgres"
+    key = hashlib.sha256(str(home).encode()).hexdigest()[:12]
+    return SHARED_ROOT / f"{home.name.strip('.') or 'home'}-{key}" / "postgres"
+
+
+@functools.lru_cache(maxsize=16)
+def _reachable(folder: str) -> bool:
+    """Can the account the cluster runs as traverse `folder`? (Always, when not root.)"""
+    account = _account()
+    if account is None:
+        return True
+    probe = Path(folder)
+    while not probe.exists():  # not made yet: what matters is the nearest existing parent
+        probe = probe.parent
+    return system.run_as(account, ["test", "-x", str(probe)]).returncode == 0
+
+
+def location(settings: Settings) -> Path:
+    """Where the private cluster's data lives (shown by `status`)."""
+    return data_dir(settings)
 
 
 def data_dir(settings: Settings) -> Path:
@@ -62,6 +93,8 @@ def status(settings: Settings) -> ServiceStatus:
         except psycopg.Error as exc:
             detail = (str(exc).strip().splitlines() or [""])[-1]
     owner = "ours" if pid else ("external" if reachable else None)
+    if pid:
+        detail = f"data in {data_dir(settings)}" + (f"; {detail}" if detail else "")
     return ServiceStatus(NAME, settings.db_display, healthy, owner, pid, detail)
 
 
@@ -80,6 +113,8 @@ def _init_cluster(settings: Settings) -> None:
     bindir = system.postgres_bindir()
     home = _dir(settings)
     home.mkdir(parents=True, exist_ok=True)
+    if not home.is_relative_to(settings.state_dir):
+        home.parent.chmod(0o755)
     _give_to_account(home)
     pwfile = home / ".pwfile"
     pwfile.write_text(settings.db_pass.get_secret_value() + "\n")

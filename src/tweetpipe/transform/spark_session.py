@@ -3,11 +3,15 @@ connector jars from the Maven cache, the venv's Python for the workers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tweetpipe.services import jars
+from tweetpipe.errors import TransformError
+from tweetpipe.services import jars, process
 from tweetpipe.settings import Settings
 
 QUIET_LOG4J2 = """\
@@ -28,6 +32,10 @@ def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str
     # PySpark picks the workers' Python from this variable (not from spark.pyspark.python):
     # the venv's interpreter, so workers import tweetpipe and its dependencies.
     os.environ["PYSPARK_PYTHON"] = sys.executable
+    # The driver binds to loopback (spark.driver.* below), and the JVM launcher must not look the
+    # machine's hostname up either: containers and chroots often have one that does not resolve.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("SPARK_LOCAL_HOSTNAME", "localhost")
     classpath = ",".join(str(p) for p in jars.classpath(settings, "spark"))
     log_config = settings.state_dir / "spark" / "log4j2.properties"
     log_config.parent.mkdir(parents=True, exist_ok=True)
@@ -51,9 +59,32 @@ def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str
     )
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    with _jvm_output_to(settings.log_dir / "spark.log"):
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextlib.contextmanager
+def _jvm_output_to(log: Path) -> Iterator[None]:
+    """Start the JVM with its stderr in `log`: its launch warnings (incubator modules, default
+    log level) and later logs go there, not to the terminal. Spark's errors still reach Python
+    as exceptions."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log.open("ab") as target:
+            os.dup2(target.fileno(), 2)
+        yield
+    except Exception as exc:
+        if "JAVA_GATEWAY_EXITED" not in str(exc):
+            raise
+        raise TransformError(f"Spark's JVM did not start; last lines of {log}:\n"
+                             f"{process.tail(log)}") from exc
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def jdbc_properties(settings: Settings, **extra: str) -> dict[str, str]:
