@@ -60,6 +60,12 @@ bind /sys /sys
 bind /root/.cache/pip /root/.cache/pip
 bind /root/.m2 /root/.m2
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The network's own certificate authorities (e.g. a TLS-inspecting proxy in front of PyPI and
+# Maven Central) are trusted in the root too, as on any machine of that network.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  chroot "$ROOT" update-ca-certificates >/dev/null 2>&1
+fi
 chmod 700 "$ROOT/root"
 git clone -q "$REPO" "$ROOT/root/tweetpipe"
 # the clone gets what the checkout has on disk but git does not track (nothing, in CI)
