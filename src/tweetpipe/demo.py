@@ -132,7 +132,8 @@ def summarize(settings: Settings, *, expected: int) -> None:
             " FROM tweet_transformed ORDER BY (sentiment IS NULL), abs(sentiment) DESC,"
             " tweet_id LIMIT 5").fetchall()
         top = trends.top_hashtags(conn, limit=5)
-    table = Table("tweet_id", "lang", "sentiment", "score", "clean_text", title="tweet_transformed")
+    table = Table("tweet_id", "lang", "sentiment", "score", title="tweet_transformed")
+    table.add_column("clean_text", no_wrap=True, overflow="ellipsis", max_width=60)
     for tweet_id, lang, label, score, text in rows:
         table.add_row(str(tweet_id), str(lang), str(label), str(score), (text or "")[:70])
     out.print(table)
