@@ -20,20 +20,13 @@ from confluent_kafka import Consumer
 
 from tweetpipe import db, kafka, services
 from tweetpipe.collect.synthetic import produce_synthetic
-from tweetpipe.load.loader import Loader, LoadOptions, LoadStats
+from tweetpipe.load.loader import Loader, LoadOptions
 from tweetpipe.settings import Settings, load_settings
 
 
 def tweetpipe_loader(settings: Settings) -> float:
     """Messages per second from the first to the last committed batch."""
-    marks: list[float] = []
-
-    def progress(stats: LoadStats) -> None:
-        marks.append(time.perf_counter())
-
-    first = time.perf_counter()
-    stats = Loader(settings, LoadOptions(idle_seconds=3.0), on_progress=progress).run()
-    return stats.messages / max(marks[-1] - min(first, marks[0]), 1e-9) if marks else 0.0
+    return Loader(settings, LoadOptions(idle_seconds=3.0)).run().rate
 
 
 def naive_loader(settings: Settings, limit: int) -> float:

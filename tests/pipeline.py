@@ -12,8 +12,10 @@ from tweetpipe.load.lag import loaded_to_log_end
 from tweetpipe.load.loader import Loader, LoadOptions, LoadStats
 from tweetpipe.settings import Settings
 
+from .isolation import cli_env
 
-def replay(settings: Settings, files: list[Path]) -> collect.CollectReport:
+
+def replay(settings: Settings, files: list[Path]) -> collect.CollectStats:
     with kafka.TweetProducer(settings) as producer:
         return collect.replay(files, producer)
 
@@ -47,16 +49,6 @@ def stored_offsets_equal_log_end(settings: Settings) -> bool:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """Environment for a `tweetpipe` subprocess that should use exactly these settings."""
-    import os
-
-    return {
-        **os.environ,
-        "TWEETPIPE_HOME": str(settings.state_dir), "TWEETPIPE_JAR_CACHE": str(settings.jar_cache),
-        "DB_HOST": settings.db_host, "DB_PORT": str(settings.db_port),
-        "DB_USER": settings.db_user, "DB_PASS": settings.db_pass.get_secret_value(),
-        "DB_NAME": settings.db_name, "DB_SCHEMA": settings.db_schema,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "KAFKA_TOPIC": settings.kafka_topic, "KAFKA_GROUP": settings.kafka_group,
-        "KAFKA_PARTITIONS": str(settings.kafka_partitions), "SPARK_MASTER": settings.spark_master,
-    }
+    """Environment for a `tweetpipe` subprocess that should use exactly these settings (and no
+    `.env` in its working directory): see tests/isolation.py."""
+    return cli_env(settings)

@@ -27,8 +27,11 @@ def test_replay_and_load_every_sample_exactly_once(pipeline: Settings) -> None:
     assert count(pipeline, "tweet_merge") == 431
     assert count(pipeline, "dead_letters") == 1
     assert stored_offsets_equal_log_end(pipeline)
+    assert stats.stored >= 431 and stats.stored + stats.unchanged == 531
     replay(pipeline, all_files())  # the same files again: no new rows
-    load_all(pipeline)
+    again = load_all(pipeline)
+    assert (again.messages, again.rows, again.dead_letters) == (532, 531, 1)
+    assert (again.stored, again.unchanged) == (0, 531), "nothing new was written"
     assert count(pipeline, "tweet_merge") == 431
     assert count(pipeline, "dead_letters") == 2  # the truncated line, once per replay
     assert stored_offsets_equal_log_end(pipeline)

@@ -15,13 +15,14 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
-from tweetpipe import db, kafka, services
+from tweetpipe import db, progress
+from tweetpipe.api import Pipeline
 from tweetpipe.cli import render
+from tweetpipe.collect.stats import CollectStats
 from tweetpipe.errors import ServiceError
-from tweetpipe.load.loader import LoadOptions, load
-from tweetpipe.progress import Progress, live_line
+from tweetpipe.load.loader import LoadStats
 from tweetpipe.settings import Settings
-from tweetpipe.transform import batch_job, trends
+from tweetpipe.transform import trends
 
 #: the real API's default demo query when TWITTER_BEARER_TOKEN is set.
 DEFAULT_QUERY = "python lang:en -is:retweet"
@@ -52,28 +53,21 @@ def distinct_ids(files: list[Path]) -> set[str]:
 def collect_step(settings: Settings, console: Console, *, query: str | None,
                  limit: int) -> set[str]:
     """Search X for `query` (with a bearer token), else the emulator serving the sample."""
-    from tweetpipe.collect.search import SearchOptions, collect_search
-    from tweetpipe.xapi import XClient
-
-    progress = Progress()
+    stats = CollectStats()
     with contextlib.ExitStack() as stack:
         if settings.bearer_token is not None:
-            api = settings
-            options = SearchOptions(query or DEFAULT_QUERY, limit=limit)
-            console.print(f"searching X ({settings.x_api_base_url}) for {options.query!r}")
+            api, query, most = settings, query or DEFAULT_QUERY, limit
+            console.print(f"searching X ({settings.x_api_base_url}) for {query!r}")
         else:
             url, match_all = stack.enter_context(emulator_process(settings))
             api = settings.model_copy(update={"x_api_base_url": url,
                                               "bearer_token": SecretStr(DEMO_TOKEN)})
-            options = SearchOptions(query or match_all)
+            query, most = query or match_all, None
             console.print(f"no TWITTER_BEARER_TOKEN: searching the local X API emulator "
                           f"({url}) serving the bundled sample")
-        with XClient(settings=api, on_wait=progress.on_wait) as client, \
-                kafka.TweetProducer(settings) as tweets, \
-                live_line(console, progress):
-            collect_search(client, tweets, options, state_dir=settings.state_dir,
-                           progress=progress)
-    return progress.ids
+        with progress.show(console, stats):
+            Pipeline(api).collect_search(query, limit=most, stats=stats)
+    return stats.ids
 
 
 @contextlib.contextmanager
@@ -104,18 +98,19 @@ def emulator_process(settings: Settings) -> Iterator[tuple[str, str]]:
 
 def run(settings: Settings, console: Console, *, query: str | None = None,
         limit: int = 500) -> None:
-    with console.status("starting Kafka and PostgreSQL…"):
-        statuses = services.up(settings)
+    pipeline = Pipeline(settings)
+    with progress.show(console, progress.Phase("starting Kafka and PostgreSQL…"), final=False):
+        statuses = pipeline.services_up()
     render.print_services(statuses)
-    db.migrate(settings)
-    kafka.ensure_topic(settings)
+    pipeline.migrate()
     collected = collect_step(settings, console, query=query, limit=limit)
-    with console.status("loading Kafka → tweet_merge…"):
-        stats = load(settings, LoadOptions(idle_seconds=2.0))
-    console.print(render.load_line(stats))
-    with console.status("transforming tweet_merge → tweet_transformed with Spark…"):
-        result = batch_job.run_batch(settings)
-    console.print(f"transform: {result.read} new rows read, {result.upserted} upserted")
+    with progress.show(console, LoadStats()) as stats:
+        pipeline.load(idle_seconds=2.0, stats=stats)
+    spark = progress.Phase("transforming tweet_merge → tweet_transformed with Spark…")
+    with progress.show(console, spark, final=False):
+        result = pipeline.transform()
+    console.print(f"transform: {render.rows_read(result.read, full=False)}, "
+                  f"{result.upserted} upserted")
     summarize(settings, expected=len(collected))
 
 

@@ -51,6 +51,14 @@ class RetryableDatabaseError(DatabaseError):
     retryable = True
 
 
+class DatabaseConfigError(ConfigError, DatabaseError):
+    """PostgreSQL refused the account, database or schema: the message names the setting."""
+
+
+class RowRefusedError(DatabaseError):
+    """PostgreSQL refused a row's values (a data or integrity error): dead-letter that row."""
+
+
 class RecordError(TweetpipeError):
     """One input record is unusable (bad JSON, wrong shape). Never fatal to a run."""
 
@@ -65,3 +73,13 @@ class RetryableXApiError(XApiError):
 
 class TransformError(TweetpipeError):
     """The Spark transformation failed."""
+
+
+def last_line(error: BaseException | str) -> str:
+    """The last non-blank line of an error (or of a process's output): drivers such as psycopg
+    put the detail that matters there. An error without text gives its type's name."""
+    text = error if isinstance(error, str) else str(error)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if lines:
+        return lines[-1]
+    return "" if isinstance(error, str) else type(error).__name__

@@ -1,73 +1,96 @@
-"""What a collection is doing, as counters and one live terminal line (rich)."""
+"""The one way a stage shows its progress: counters the stage updates, one renderer.
+
+A stage keeps its counters in a dataclass with a `line()` method (`collect.CollectStats`,
+`load.LoadStats`; `Phase` for a step that has nothing to count) and only updates fields.
+`show(console, counters)` renders `line()` while the block runs:
+
+- on a terminal: rich's `Live`, a spinner and the line, refreshed by rich itself;
+- elsewhere (piped, in CI, into a log): one plain line every `every` seconds, so that even a
+  15-minute rate-limit wait keeps saying what it waits for;
+
+and prints the final line once when the block ends. `periodic` is the clock behind the plain
+lines, for any code that wants to be called with the counters now and then (a notebook).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from rich.console import Console
-from rich.status import Status
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+PLAIN_EVERY = 10.0
+
+
+class Counters(Protocol):
+    def line(self) -> str:
+        """Where the stage is, in one line (rich markup allowed)."""
+        ...
+
+
+C = TypeVar("C", bound=Counters)
 
 
 @dataclass
-class Progress:
-    """Counters shared by search and stream collection; `ids` are the distinct tweet ids."""
+class Phase:
+    """A step with nothing to count (a Spark job, starting services): what, and for how long."""
 
-    tweets: int = 0
-    pages: int = 0
-    lines: int = 0
-    bad_lines: int = 0
-    reconnects: int = 0
-    stalls: int = 0
-    disconnects: int = 0
-    journaled: int = 0
-    waiting: str = ""
-    rate_limit: str = "rate limit: unknown"
-    ids: set[str] = field(default_factory=set)
+    what: str
     started: float = field(default_factory=time.monotonic)
 
-    @property
-    def rate(self) -> float:
-        return self.tweets / max(time.monotonic() - self.started, 1e-6)
-
     def line(self) -> str:
-        parts = [f"{self.tweets} tweets ({len(self.ids)} distinct)", f"{self.rate:.1f}/s"]
-        if self.pages:
-            parts.append(f"{self.pages} pages")
-        if self.lines or self.reconnects:
-            parts.append(f"{self.reconnects} reconnects ({self.stalls} stalls)")
-        if self.bad_lines:
-            parts.append(f"{self.bad_lines} bad lines → dead letters")
-        if self.journaled:
-            parts.append(f"{self.journaled} journaled")
-        parts.append(self.rate_limit)
-        if self.waiting:
-            parts.append(f"[yellow]{self.waiting}[/]")
-        return " · ".join(parts)
-
-    def on_wait(self, reason: str, seconds: float) -> None:
-        """For `XClient(on_wait=...)`: shown until the next tweet arrives."""
-        self.waiting = f"waiting {seconds:.1f}s: {reason}"
+        return f"{self.what} ({time.monotonic() - self.started:.0f}s)"
 
 
 @contextmanager
-def live_line(console: Console, progress: Progress, *, every: float = 0.25
-              ) -> Iterator[Status]:
-    """Refresh `progress.line()` on the terminal until the block ends."""
-    done = threading.Event()
-    with console.status(progress.line()) as status:
-        def refresh() -> None:
-            while not done.wait(every):
-                status.update(progress.line())
+def show(console: Console, counters: C, *, every: float = PLAIN_EVERY,
+         final: bool = True) -> Iterator[C]:
+    """Render `counters.line()` while the block runs; print the last line at its end (also when
+    it fails: what was done before an error matters) unless `final` is False."""
+    try:
+        if console.is_terminal:
+            with _live(console, counters):
+                yield counters
+        else:
+            with periodic(lambda: console.print(counters.line(), soft_wrap=True), every=every):
+                yield counters
+    finally:
+        if final:
+            console.print(counters.line(), soft_wrap=not console.is_terminal)
 
-        thread = threading.Thread(target=refresh, name="tweetpipe-live", daemon=True)
-        thread.start()
-        try:
-            yield status
-        finally:
-            done.set()
-            thread.join(timeout=2)
-    console.print(progress.line())
+
+@contextmanager
+def _live(console: Console, counters: Counters) -> Iterator[None]:
+    spinner = Spinner("dots", style="status.spinner")
+
+    def render() -> Spinner:
+        spinner.update(text=Text.from_markup(counters.line()))
+        return spinner
+
+    with Live(console=console, get_renderable=render, refresh_per_second=4, transient=True):
+        yield
+
+
+@contextmanager
+def periodic(report: Callable[[], object], *, every: float) -> Iterator[None]:
+    """Call `report()` every `every` seconds while the block runs."""
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(every):
+            report()
+
+    thread = threading.Thread(target=tick, name="tweetpipe-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)

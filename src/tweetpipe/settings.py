@@ -1,24 +1,84 @@
 """One typed, frozen settings object, built once at the entry point and passed down.
 
-Values come from the environment and a `.env` file. The names users of the original notebook
-know (`TWITTER_BEARER_TOKEN`, `DB_USER`, `DB_PASS`) keep working. Nothing else in the package
-reads `os.environ`.
+Values come from, highest precedence first: keyword arguments to `load_settings`, the
+environment, a `.env` file (`TWEETPIPE_ENV_FILE` names another one; empty means none). A
+`DATABASE_URL` fills only the DB_* fields no higher source sets (within one source it wins over
+that source's DB_*). The names users of the original notebook know (`TWITTER_BEARER_TOKEN`,
+`DB_USER`, `DB_PASS`) keep working. Nothing else in the package reads `os.environ`.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tweetpipe.errors import ConfigError
+
+#: names another dotenv file than `.env` in the working directory; empty: read none
+ENV_FILE_VARIABLE = "TWEETPIPE_ENV_FILE"
+_URL_FORMAT = "DATABASE_URL must look like postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
 
 
 def _default_jar_cache() -> Path:
     return Path.home() / ".cache" / "tweetpipe" / "jars"
+
+
+def _database_url_fields(url: Any) -> dict[str, Any] | None:
+    """The DB_* values a `postgresql://user:pass@host:port/name` URL stands for (None if bad)."""
+    if isinstance(url, SecretStr):
+        url = url.get_secret_value()
+    if not url:
+        return None
+    parts = urlsplit(str(url))
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        return None
+    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
+        return None
+    return {
+        "DB_HOST": parts.hostname,
+        "DB_PORT": port,
+        "DB_USER": unquote(parts.username or "tweetpipe"),
+        "DB_PASS": unquote(parts.password or ""),
+        "DB_NAME": parts.path.lstrip("/") or "tweetpipe",
+    }
+
+
+class _SplitDatabaseUrl(PydanticBaseSettingsSource):
+    """One settings source with its own `DATABASE_URL` split into the DB_* fields.
+
+    Splitting per source, before pydantic-settings merges the sources, keeps their precedence:
+    a DB_PORT given as a keyword or in the environment beats the port of a `.env` DATABASE_URL.
+    Within one source the URL wins over that source's DB_* (it stands for all five).
+    """
+
+    def __init__(self, source: PydanticBaseSettingsSource) -> None:
+        super().__init__(source.settings_cls)
+        self.source = source
+        self.__name__ = type(source).__name__
+
+    def _set_current_state(self, state: dict[str, Any]) -> None:
+        super()._set_current_state(state)
+        self.source._set_current_state(state)
+
+    def _set_settings_sources_data(self, states: dict[str, dict[str, Any]]) -> None:
+        super()._set_settings_sources_data(states)
+        self.source._set_settings_sources_data(states)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.source.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        values = self.source()
+        parsed = _database_url_fields(values.get("DATABASE_URL"))
+        return values if parsed is None else {**values, **parsed}
 
 
 class Settings(BaseSettings):
@@ -56,30 +116,22 @@ class Settings(BaseSettings):
         default_factory=_default_jar_cache, validation_alias="TWEETPIPE_JAR_CACHE"
     )
 
-    @model_validator(mode="before")
     @classmethod
-    def _split_database_url(cls, values: Any) -> Any:
-        """`DATABASE_URL=postgresql://user:pass@host:port/name` fills the DB_* fields."""
-        if not isinstance(values, dict):
-            return values
-        url = values.get("DATABASE_URL") or values.get("database_url")
-        if isinstance(url, SecretStr):
-            url = url.get_secret_value()
-        if not url:
-            return values
-        parts = urlsplit(str(url))
-        if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
-            raise ValueError(
-                "DATABASE_URL must look like postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
-            )
-        parsed = {
-            "DB_HOST": parts.hostname,
-            "DB_PORT": parts.port or 5432,
-            "DB_USER": unquote(parts.username or "tweetpipe"),
-            "DB_PASS": unquote(parts.password or ""),
-            "DB_NAME": parts.path.lstrip("/") or "tweetpipe",
-        }
-        return {**values, **parsed}
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments > environment > `.env`; each source splits its own DATABASE_URL."""
+        return tuple(_SplitDatabaseUrl(source) for source in (
+            init_settings, env_settings, dotenv_settings, file_secret_settings))
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and _database_url_fields(url) is None:
+            raise ValueError(_URL_FORMAT)
+        return url
 
     # ---- derived values -------------------------------------------------------------------
 
@@ -117,7 +169,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings at an entry point; a bad value is a `ConfigError` saying what to fix."""
+    """Build the settings at an entry point; a bad value is a `ConfigError` saying what to fix.
+
+    Keyword arguments (aliases like `DB_PORT=` or field names) beat the environment, which
+    beats the dotenv file: `.env` in the working directory, or the file `TWEETPIPE_ENV_FILE`
+    names, or none when it is set but empty (the test suite sets it so). `_env_file=` given
+    here decides instead.
+    """
+    if "_env_file" not in overrides and ENV_FILE_VARIABLE in os.environ:
+        overrides["_env_file"] = os.environ[ENV_FILE_VARIABLE] or None
     try:
         return Settings(**overrides)
     except ValidationError as exc:

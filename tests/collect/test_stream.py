@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +18,7 @@ from tweetpipe.settings import Settings
 from tweetpipe.xapi import Backoff
 
 from ..pipeline import count, load_all, query
+from ..waiting import join, wait_until
 from .kit import client, emulator, merged_ids, with_api
 
 pytestmark = pytest.mark.integration
@@ -43,17 +43,17 @@ def test_faulty_stream_lands_every_delivered_tweet_once(pipeline: Settings) -> N
         for lang, words in WORDS.items():
             added = runner.invoke(cli.app, ["rules", "add", " OR ".join(words), "--tag", lang])
             assert added.exit_code == 0, added.output
-        fed, progress = threading.Event(), collect.Progress()
+        fed, progress = threading.Event(), collect.CollectStats()
         options = StreamOptions(backoff=Backoff(scale=0.01))
         with client(api) as c, collect.SpoolProducer(api) as producer:
             collector = StreamCollector(c, producer, options, state_dir=api.state_dir,
                                         progress=progress, stop=threading.Event())
-            runner_thread = threading.Thread(target=collector.run)
+            runner_thread = threading.Thread(target=collector.run, daemon=True)
             runner_thread.start()
             feed(emu, 4000, fed)
             time.sleep(1.5)
             collector.stop.set()
-            runner_thread.join(timeout=30)
+            join(runner_thread, 30, lambda: f"the stream collector did not stop: {progress}")
         stats, faults = emu.stream_stats("stream_search"), emu.fault_counts
     finally:
         emu.stop()
@@ -104,47 +104,42 @@ def test_rules_round_trip_through_the_cli(pipeline: Settings) -> None:
         cli.State.settings = None
 
 
-def test_kafka_down_mid_stream_loses_nothing(stack: Settings, pipeline: Settings) -> None:
+def test_kafka_down_mid_stream_loses_nothing(own_kafka: Settings, pipeline: Settings) -> None:
     """The broker is stopped while the stream runs: lines wait in the journal, none is lost."""
 
     emu = emulator(replay_recorded_streams=False)
-    source, progress = SyntheticSource(seed=41), collect.Progress()
+    source, progress = SyntheticSource(seed=41), collect.CollectStats()
     try:
         api = with_api(pipeline, emu)
         options = StreamOptions(sample=True, max_in_flight=200, backoff=Backoff(scale=0.01))
         with client(api) as c, collect.SpoolProducer(api) as producer:
             collector = StreamCollector(c, producer, options, state_dir=api.state_dir,
                                         progress=progress, stop=threading.Event())
-            thread = threading.Thread(target=collector.run)
+            thread = threading.Thread(target=collector.run, daemon=True)
             thread.start()
-            wait_until(lambda: emu.stream_stats("stream_sample").active == 1)  # live from here
+            wait_until(lambda: emu.stream_stats("stream_sample").active == 1, 60,
+                       "the collector never connected to the sample stream")  # live from here
             emu.add_synthetic(source, count=500)
-            wait_until(lambda: progress.tweets >= 500,
+            wait_until(lambda: progress.tweets >= 500, 60,
                        lambda: f"{progress} {emu.stream_stats('stream_sample')}"[:800])
-            assert kafka_broker.down(stack)
+            assert kafka_broker.down(own_kafka)
             for _ in range(20):
                 emu.add_synthetic(source, count=100)
                 time.sleep(0.05)
-            wait_until(lambda: progress.lines >= 2500)  # the HTTP read never waited for Kafka
+            # the HTTP read never waited for Kafka
+            wait_until(lambda: progress.lines >= 2500, 60,
+                       lambda: f"only {progress.lines} lines read while Kafka was down")
             assert collector.spool.backlog > 0  # lines are waiting in the journal
-            kafka_broker.up(stack)
+            kafka_broker.up(own_kafka)
             time.sleep(2.0)
             collector.stop.set()
-            thread.join(timeout=120)
+            join(thread, 120, lambda: f"the stream collector did not stop: {progress}")
         served = emu.stream_stats("stream_sample").served_ids
     finally:
         emu.stop()
-        kafka_broker.up(stack)
+        kafka_broker.up(own_kafka)
     assert len(served) == 2500 and progress.ids == served
     load_all(pipeline)
     assert merged_ids(pipeline) == served
     assert count(pipeline, "tweet_merge") == 2500
-
-
-def wait_until(condition: Callable[[], bool], why: Callable[[], str] = lambda: "",
-               timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {why()}"
-        time.sleep(0.05)
 

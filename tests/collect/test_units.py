@@ -4,6 +4,7 @@ transport (429, 401, exhausted windows, rejected expansions), stall detection, t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
@@ -14,9 +15,8 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from tweetpipe.collect import CollectReport, Journal, Progress, Spool, StreamCollector
+from tweetpipe.collect import CollectStats, Journal, Spool, StreamCollector
 from tweetpipe.collect.stream import StreamOptions, is_disconnect, split_lines
-from tweetpipe.settings import load_settings
 from tweetpipe.xapi import (
     AuthError,
     Backoff,
@@ -30,13 +30,16 @@ from tweetpipe.xapi import (
 )
 from tweetpipe_emulator.problems import OPERATIONAL_DISCONNECT
 
+from ..isolation import suite_settings
+from ..waiting import join, wait_for
+
 TOKEN = "unit-secret-token"
 FAST = ClientOptions(stall_timeout=0.2, reset_margin=0.0, backoff=Backoff(scale=0.001),
                      min_interval={})
 
 
 def client(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> XClient:
-    settings = load_settings(TWITTER_BEARER_TOKEN=TOKEN, X_API_BASE_URL="http://x.test")
+    settings = suite_settings(TWITTER_BEARER_TOKEN=TOKEN, X_API_BASE_URL="http://x.test")
     waits: list[tuple[str, float]] = kw.pop("waits", [])
     return XClient(settings=settings, options=kw.pop("options", FAST),
                    transport=httpx.MockTransport(handler),
@@ -218,7 +221,7 @@ def test_stall_drop_and_truncation_reconnect_and_keep_everything(tmp_path: Path)
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=bodies.pop(0))
 
-    target, progress = ListTarget(), Progress()
+    target, progress = ListTarget(), CollectStats()
     c = client(handler)
     options = StreamOptions(limit=5, backoff=Backoff(scale=0.001))
     StreamCollector(c, target, options, state_dir=tmp_path, progress=progress).run()
@@ -259,7 +262,7 @@ def test_journal_frames_commit_and_torn_tail(tmp_path: Path) -> None:
 
 def test_spool_keeps_lines_while_kafka_is_stuck_and_replays_them(tmp_path: Path) -> None:
     down = ListTarget(pending=10)  # Kafka not acknowledging: the producer is at its bound
-    spool = Spool(Journal(tmp_path, "s"), down, CollectReport(), source="t", max_in_flight=10)
+    spool = Spool(Journal(tmp_path, "s"), down, CollectStats(), source="t", max_in_flight=10)
     for n in range(1, 6):
         spool.put(tweet_line(n).strip(), f"conn#{n}")
     spool.put(b'{"data": {"id": "6"', "conn#6")  # truncated
@@ -267,7 +270,7 @@ def test_spool_keeps_lines_while_kafka_is_stuck_and_replays_them(tmp_path: Path)
     spool.journal.close()
 
     up = ListTarget()  # next start, Kafka back
-    report = CollectReport()
+    report = CollectStats()
     restarted = Spool(Journal(tmp_path, "s"), up, report, source="t")
     assert restarted.finish(timeout=2)
     assert [k for k, _ in up.messages] == ["1", "2", "3", "4", "5", None]
@@ -276,7 +279,7 @@ def test_spool_keeps_lines_while_kafka_is_stuck_and_replays_them(tmp_path: Path)
 
 def test_spool_commits_only_what_was_acknowledged(tmp_path: Path) -> None:
     target = ListTarget(pending=1)  # produced, not yet acknowledged
-    spool = Spool(Journal(tmp_path, "a"), target, CollectReport(), source="t")
+    spool = Spool(Journal(tmp_path, "a"), target, CollectStats(), source="t")
     spool.put(tweet_line(1).strip(), "c#1")
     assert target.messages and spool.journal.committed == 0  # kept until acknowledged
     target.stuck = 0
@@ -286,11 +289,28 @@ def test_spool_commits_only_what_was_acknowledged(tmp_path: Path) -> None:
 
 def test_stop_event_interrupts_waits() -> None:
     stop = threading.Event()
-    stop.set()
-    c = client(lambda r: httpx.Response(200, json=page(1)), stop=stop)
-    c.wait("test", 60)  # returns at once
+    waits: list[tuple[str, float]] = []
+    c = client(lambda r: httpx.Response(200, json=page(1)), stop=stop, waits=waits)
+    done = threading.Event()
+
+    def long_wait() -> None:
+        c.wait("rate limit exhausted", 60)
+        done.set()
+
+    waiter = threading.Thread(target=long_wait, daemon=True)
+    waiter.start()
+    assert not done.wait(0.5), "a 60 s wait ended by itself: nothing to interrupt"
+    started = time.monotonic()
+    stop.set()  # from this thread, while the client waits in the other
+    wait_for(done, 5, "the 60 s wait did not end when the stop event was set")
+    assert time.monotonic() - started < 1.0
+    assert waits == [("rate limit exhausted", 60)]
+    join(waiter, 5, "the waiting thread did not end")
+    again = time.monotonic()
+    c.wait("already stopped", 60)  # a set event ends later waits at once, too
+    assert time.monotonic() - again < 1.0
 
 
 def test_secret_is_not_in_settings_repr() -> None:
-    settings = load_settings(TWITTER_BEARER_TOKEN=TOKEN)
+    settings = suite_settings(TWITTER_BEARER_TOKEN=TOKEN)
     assert TOKEN not in repr(settings) and isinstance(settings.bearer_token, SecretStr)

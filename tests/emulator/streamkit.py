@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from emukit import AUTH
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -58,7 +59,6 @@ def _read(url: str, path: str, lines: int, keepalives: int, params: dict[str, An
 
 def wait_idle(stats: Any, timeout: float = 5.0) -> None:
     """Wait until the server noticed our last stream connection closed (on its next write)."""
-    deadline = time.monotonic() + timeout
-    while stats.active and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert stats.active == 0
+    wait_until(lambda: stats.active == 0, timeout,
+               lambda: f"the emulator still counts {stats.active} open stream connections",
+               interval=0.02)

@@ -10,6 +10,7 @@ import httpx
 import orjson
 from emukit import AUTH, DATA, make
 from streamkit import read_stream, wait_idle
+from tests.waiting import join, wait_for
 
 from tweetpipe_emulator import SyntheticSource
 
@@ -63,11 +64,11 @@ def test_second_connection_is_refused_with_too_many_connections() -> None:
                     ready.set()
                     break
 
-        holder = threading.Thread(target=hold)
+        holder = threading.Thread(target=hold, daemon=True)
         holder.start()
-        assert ready.wait(5)
+        wait_for(ready, 5, "the first stream connection got no bytes")
         second = httpx.get(emu.url + SAMPLE, headers=AUTH)
-        holder.join()
+        join(holder, 10, "the first stream connection did not end")
         assert emu.stream_stats("stream_sample").refused == 1
     assert second.status_code == 429
     assert second.json() == {

@@ -16,6 +16,7 @@ import pytest
 import requests
 from emukit import DATA, TOKEN, file_ids, make
 from requests.adapters import HTTPAdapter
+from tests.waiting import join, wait_for
 
 tweepy = pytest.importorskip("tweepy")
 
@@ -70,8 +71,8 @@ def test_tweepy_streaming_client_reads_filtered_stream() -> None:
         stream.add_rules(tweepy.StreamRule("dogs", tag="dogs"))
         assert [r.value for r in stream.get_rules().data] == ["dogs"]
         thread = stream.filter(threaded=True)
-        assert done.wait(10)
-        thread.join(10)
+        wait_for(done, 10, lambda: f"tweepy received {len(received)} of 4 responses")
+        join(thread, 10, "tweepy's stream thread did not end after disconnect()")
     assert len(received) == 4
     assert all(r.matching_rules[0].tag == "dogs" for r in received)
     assert {str(r.data.id) for r in received} <= emu.stream_stats("stream_search").served_ids

@@ -12,19 +12,19 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import orjson
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from tweetpipe.load.columns import TWEETS
+from tweetpipe.load.rows import Coordinates, parse_message
+from tweetpipe.transform.batch_job import INPUT_COLUMNS
+
 JSON = dict[str, Any]
 # tweet_merge as Spark's JDBC reader types it: the columns the transform reads, plus a few more
-# it must ignore.
-MERGE_SCHEMA = (
-    "tweet_id long, author_id long, conversation_id long, in_reply_to_user_id long, "
-    "author_username string, created_at timestamp, lang string, text string, "
-    "referenced_types array<string>, hashtags array<string>, mentions array<string>, "
-    "cashtags array<string>, urls array<string>, media_keys array<string>, "
-    "edit_history_tweet_ids array<bigint>, withheld string, load_seq long, raw string"
-)
+# it must ignore; names and types from the loader's column spec.
+MERGE_COLUMNS = (*INPUT_COLUMNS, "conversation_id", "edit_history_tweet_ids", "withheld", "raw")
+MERGE_SCHEMA = TWEETS.spark_ddl(MERGE_COLUMNS)
 
 
 @cache
@@ -47,31 +47,21 @@ def sample_tweets() -> dict[str, tuple[JSON, dict[str, JSON]]]:
 
 
 def merge_row(tweet_id: str, load_seq: int = 1) -> tuple[Any, ...]:
-    """One tweet as a `tweet_merge` row (MERGE_SCHEMA order), entities read here."""
+    """One tweet as the loader makes its `tweet_merge` row (MERGE_COLUMNS order)."""
     tweet, users = sample_tweets()[tweet_id]
-    entities = tweet.get("entities") or {}
-    note = tweet.get("note_tweet") or {}
+    author = users.get(tweet.get("author_id", ""))
+    record = {**tweet, **({"author": author} if author else {})}
+    parsed = parse_message(orjson.dumps(record), Coordinates("t", 0, 0), max_bytes=1 << 20)
 
-    def tags(kind: str, key: str) -> list[str]:
-        return [str(e[key]) for e in entities.get(kind, [])]
+    def value(name: str) -> Any:
+        if name == "load_seq":
+            return load_seq
+        found = parsed.column(name)
+        if TWEETS.column(name).pg_type == "timestamptz" and found is not None:
+            return datetime.fromisoformat(found)
+        return found
 
-    def opt_int(value: Any) -> int | None:
-        return None if value is None else int(value)
-
-    return (
-        int(tweet["id"]), opt_int(tweet.get("author_id")), opt_int(tweet.get("conversation_id")),
-        opt_int(tweet.get("in_reply_to_user_id")),
-        users.get(tweet.get("author_id", ""), {}).get("username"),
-        datetime.fromisoformat(tweet["created_at"]), tweet.get("lang"),
-        note.get("text") or tweet["text"],
-        [r["type"] for r in tweet.get("referenced_tweets", [])],
-        tags("hashtags", "tag"), tags("mentions", "username"), tags("cashtags", "tag"),
-        [u.get("expanded_url") or u["url"] for u in entities.get("urls", [])],
-        list((tweet.get("attachments") or {}).get("media_keys", [])),
-        [int(i) for i in tweet.get("edit_history_tweet_ids", [])] or None,
-        json.dumps(tweet["withheld"]) if "withheld" in tweet else None,
-        load_seq, json.dumps(tweet, ensure_ascii=False),
-    )
+    return tuple(value(name) for name in MERGE_COLUMNS)
 
 
 @pytest.fixture(scope="session")

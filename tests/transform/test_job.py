@@ -18,6 +18,7 @@ from tweetpipe.transform import batch_job
 
 from ..data import all_files, sample
 from ..pipeline import count, load_all, produce_raw, query, replay, settings_env
+from ..waiting import reap, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 CLI = [sys.executable, "-m", "tweetpipe.cli"]
@@ -104,14 +105,14 @@ def test_streaming_killed_and_restarted_is_exact(pipeline: Settings) -> None:
     first = subprocess.Popen([*CLI, "transform", "--stream"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 180
-        while count(pipeline, "transform_batches") == 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
+        wait_until(lambda: count(pipeline, "transform_batches") > 0 or first.poll() is not None,
+                   180, "the streaming job committed no micro-batch", interval=0.5)
+        assert first.poll() is None, f"the streaming job exited early ({first.returncode})"
         add_synthetic(pipeline, 2000, seed=32)
         time.sleep(1.0)
     finally:
         first.kill()
-        first.wait()
+        reap(first, 30, "the killed streaming job did not exit")
     assert count(pipeline, "transform_batches") >= 1
     add_synthetic(pipeline, 1000, seed=33)
     done = subprocess.run([*CLI, "transform", "--stream", "--idle-seconds", "6"], env=env,

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from tweetpipe import collect, kafka
+from tweetpipe import collect, progress
+from tweetpipe.api import Pipeline
 from tweetpipe.cli import render
 from tweetpipe.cli.common import app, console, settings, stop_event
 from tweetpipe.errors import ConfigError
@@ -25,10 +26,10 @@ def collect_replay(files: Annotated[list[Path], typer.Argument(help="X API v2 JS
                    ) -> None:
     """Produce every tweet of recorded X API v2 JSONL (pages or stream lines) to Kafka."""
     cfg = settings()
-    kafka.ensure_topic(cfg)
-    with console.status("replaying…"), kafka.TweetProducer(cfg) as producer:
-        result = collect.replay(files, producer)
-    render.print_collect(result, cfg.kafka_topic)
+    stats = collect.CollectStats()
+    with progress.show(console, stats, final=False):
+        Pipeline(cfg).replay(*files, stats=stats)
+    render.print_collect(stats, cfg.kafka_topic)
 
 
 @collect_app.command("search")
@@ -49,20 +50,16 @@ def collect_search_cmd(
     backoff_scale: Annotated[float, typer.Option(hidden=True)] = 1.0,
 ) -> None:
     """Search recent (or --archive) tweets into Kafka, page by page; resumable."""
-    from tweetpipe.collect import search as search_mod
     from tweetpipe.collect import search_position
 
     options = collect.SearchOptions(query, archive, since_id, until_id, start_time, end_time,
                                     max_results, limit, resume, follow, interval)
     cfg = settings()
-    progress = collect.Progress()
-    kafka.ensure_topic(cfg)
-    with _client(cfg, progress, backoff_scale=backoff_scale) as client, \
-            kafka.TweetProducer(cfg) as producer, collect.live_line(console, progress):
-        search_mod.collect_search(client, producer, options, state_dir=cfg.state_dir,
-                                  progress=progress)
+    stats = collect.CollectStats()
+    with progress.show(console, stats):
+        Pipeline(cfg).collect_search(options, stats=stats, backoff_scale=backoff_scale)
     position = search_position.position_file(cfg.state_dir, options.position())
-    console.print(f"{len(progress.ids)} distinct tweets → topic {cfg.kafka_topic}; "
+    console.print(f"{len(stats.ids)} distinct tweets → topic {cfg.kafka_topic}; "
                   f"position saved in {position} (use --resume to continue)")
 
 
@@ -77,22 +74,17 @@ def collect_stream_cmd(
     backoff_scale: Annotated[float, typer.Option(hidden=True)] = 1.0,
 ) -> None:
     """Stream tweets into Kafka, reconnecting by X's rules; spills to a journal if Kafka lags."""
-    from tweetpipe import xapi
-
-    options = collect.StreamOptions(sample, backfill_minutes, limit, duration,
-                                    xapi.Backoff(scale=backoff_scale))
     cfg = settings()
-    progress = collect.Progress()
-    kafka.ensure_topic(cfg)
-    with _client(cfg, progress, stall_timeout=stall_timeout, backoff_scale=backoff_scale,
-                 stop=stop_event()) as client, collect.SpoolProducer(cfg) as producer, \
-            collect.live_line(console, progress):
-        collect.StreamCollector(client, producer, options, state_dir=cfg.state_dir,
-                                progress=progress).run()
-    console.print(f"{len(progress.ids)} distinct tweets → topic {cfg.kafka_topic}")
+    stats = collect.CollectStats()
+    with progress.show(console, stats):
+        Pipeline(cfg).collect_stream(
+            sample=sample, backfill_minutes=backfill_minutes, limit=limit, seconds=duration,
+            stall_timeout=stall_timeout, backoff_scale=backoff_scale, stop=stop_event(),
+            stats=stats)
+    console.print(f"{len(stats.ids)} distinct tweets → topic {cfg.kafka_topic}")
 
 
-def _client(cfg: Settings, progress: collect.Progress | None = None, *,
+def _client(cfg: Settings, stats: collect.CollectStats | None = None, *,
             stall_timeout: float = 20.0, backoff_scale: float = 1.0,
             stop: threading.Event | None = None) -> Any:
     from tweetpipe import xapi
@@ -101,7 +93,7 @@ def _client(cfg: Settings, progress: collect.Progress | None = None, *,
                            too_many_base=15.0)
     options = xapi.ClientOptions(stall_timeout=stall_timeout, backoff=backoff)
     return xapi.XClient(settings=cfg, options=options, stop=stop,
-                        on_wait=progress.on_wait if progress else None)
+                        on_wait=stats.on_wait if stats else None)
 
 
 @rules_app.command("list")

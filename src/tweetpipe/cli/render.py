@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
-from tweetpipe import db, services
-from tweetpipe.collect import CollectReport
-from tweetpipe.errors import TweetpipeError
-from tweetpipe.load import lag
-from tweetpipe.load.loader import LoadStats
-from tweetpipe.settings import Settings
+from tweetpipe import services
+from tweetpipe.api import Status
+from tweetpipe.collect import CollectStats
 
-TABLES = ["tweet_merge", "tweet_author", "tweet_media", "tweet_place", "tweet_poll",
-          "tweet_included", "dead_letters", "tweet_transformed", "trend_minute"]
 out = Console()
 
 
@@ -27,7 +20,7 @@ def print_services(statuses: list[services.ServiceStatus]) -> None:
     out.print(table)
 
 
-def print_collect(result: CollectReport, topic: str) -> None:
+def print_collect(result: CollectStats, topic: str) -> None:
     out.print(f"{result.tweets} tweets from {result.payloads} payloads ({result.lines} lines) "
               f"sent to topic {topic}")
     if result.bad_lines:
@@ -37,55 +30,30 @@ def print_collect(result: CollectReport, topic: str) -> None:
             out.print(f"  {problem}")
 
 
-def load_line(stats: LoadStats) -> str:
-    lag = "?" if stats.lag is None else str(stats.lag)
-    retries = f", {stats.db_retries} database retries" if stats.db_retries else ""
-    return (f"{stats.messages} messages → {stats.rows} rows, {stats.dead_letters} dead letters, "
-            f"{stats.repaired} repaired, {stats.rate:,.0f} msg/s, lag {lag}{retries}")
+def rows_read(read: int, *, full: bool) -> str:
+    """What a transform read: with --full every row again, else only the new ones."""
+    return f"re-read {read} rows (full)" if full else f"read {read} new rows"
 
 
-def print_status(settings: Settings) -> None:
-    print_services(services.status(settings))
-    try:
-        with db.connect(settings, autocommit=True) as conn:
-            _print_counts(settings, conn)
-            _print_dead_letters(conn)
-            _print_lag(settings, conn)
-    except TweetpipeError as exc:
-        out.print(f"[yellow]database: {exc}")
-
-
-def _print_counts(settings: Settings, conn: Any) -> None:
-    existing = [name for name in TABLES
-                if conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]]
-    table = Table("table", "rows")
-    for name, count in db.table_counts(settings, existing).items():
-        table.add_row(name, f"{count:,}")
-    out.print(table)
-
-
-def _print_dead_letters(conn: Any) -> None:
-    if not conn.execute("SELECT to_regclass('dead_letters')").fetchone()[0]:
-        return
-    rows = conn.execute("SELECT reason, count(*) FROM dead_letters GROUP BY 1 ORDER BY 2 DESC"
-                        ).fetchall()
-    if rows:
+def print_status(status: Status) -> None:
+    print_services(status.services)
+    if status.tables is not None:
+        table = Table("table", "rows")
+        for name, count in status.tables.items():
+            table.add_row(name, f"{count:,}")
+        out.print(table)
+    if status.dead_letters:
         table = Table("dead-letter reason", "records")
-        for reason, count in rows:
+        for reason, count in status.dead_letters.items():
             table.add_row(reason, str(count))
         out.print(table)
-
-
-def _print_lag(settings: Settings, conn: Any) -> None:
-    if not conn.execute("SELECT to_regclass('kafka_offsets')").fetchone()[0]:
-        return
-    try:
-        found = lag.topic_positions(settings, conn)
-    except TweetpipeError:
+    if status.kafka_error is not None:
         out.print("[yellow]Kafka unreachable: lag unknown")
-        return
-    table = Table("partition", "log end", "loaded up to", "lag")
-    for p in found:
-        table.add_row(str(p.partition), str(p.log_end), str(p.loaded_to), str(p.lag))
-    out.print(f"topic {settings.kafka_topic}, group {settings.kafka_group}")
-    out.print(table)
+    elif status.partitions is not None:
+        table = Table("partition", "log end", "loaded up to", "lag")
+        for p in status.partitions:
+            table.add_row(str(p.partition), str(p.log_end), str(p.loaded_to), str(p.lag))
+        out.print(f"topic {status.topic}, group {status.group}")
+        out.print(table)
+    if status.database_error is not None:
+        out.print(f"[yellow]database: {status.database_error}")

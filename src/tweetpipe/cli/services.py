@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from tweetpipe import db, services
+from tweetpipe import progress
+from tweetpipe.api import Pipeline
 from tweetpipe.cli import render
 from tweetpipe.cli.common import app, console, settings
 
@@ -17,23 +18,25 @@ app.add_typer(db_app, name="db")
 @services_app.command("up")
 def services_up() -> None:
     """Start Kafka and PostgreSQL (or use those already answering); idempotent."""
-    with console.status("starting services (first run downloads jars from Maven Central)…"):
-        statuses = services.up(settings())
+    starting = progress.Phase("starting services (first run downloads jars from Maven Central)…")
+    with progress.show(console, starting, final=False):
+        statuses = Pipeline(settings()).services_up()
     render.print_services(statuses)
 
 
 @services_app.command("down")
 def services_down() -> None:
     """Stop what `services up` started, and nothing else."""
-    stopped = services.down(settings())
+    pipeline = Pipeline(settings())
+    stopped = pipeline.services_down()
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing of ours was running")
-    render.print_services(services.status(settings()))
+    render.print_services(pipeline.services_status())
 
 
 @services_app.command("status")
 def services_status() -> None:
     """Each service, its address and health."""
-    render.print_services(services.status(settings()))
+    render.print_services(Pipeline(settings()).services_status())
 
 
 @services_app.command("jars")
@@ -42,7 +45,8 @@ def services_jars() -> None:
     from tweetpipe.services import jars
 
     for bundle in jars.BUNDLES:
-        with console.status(f"resolving {bundle} jars from Maven Central…"):
+        resolving = progress.Phase(f"resolving {bundle} jars from Maven Central…")
+        with progress.show(console, resolving, final=False):
             folder = jars.resolve(settings(), bundle)
         console.print(f"{bundle}: {len(list(folder.glob('*.jar')))} jars in {folder}")
 
@@ -50,6 +54,5 @@ def services_jars() -> None:
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply the schema migrations the database lacks."""
-    applied = db.migrate(settings())
-    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
-    console.print(f"applied: {names}" if applied else "schema is up to date")
+    applied = Pipeline(settings()).migrate()
+    console.print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")

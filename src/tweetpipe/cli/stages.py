@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from tweetpipe import progress
+from tweetpipe.api import Pipeline
 from tweetpipe.cli import render
 from tweetpipe.cli.common import app, console, settings, stop_event
-from tweetpipe.load.loader import LoadOptions, LoadStats, load
+from tweetpipe.load.loader import LoadStats
 
 
 @app.command("load")
@@ -23,16 +25,11 @@ def load_cmd(
         help="static group membership id: a restarted loader keeps its partitions")] = None,
 ) -> None:
     """Consume the topic into PostgreSQL exactly once (rows and offsets in one transaction)."""
-    cfg = settings()
-    options = LoadOptions(batch_messages=batch, max_messages=max_messages,
-                          idle_seconds=idle_seconds if until_idle else None,
-                          instance_id=instance_id)
-    with console.status("loading…") as live:
-        def progress(stats: LoadStats) -> None:
-            live.update(render.load_line(stats))
-
-        stats = load(cfg, options, stop=stop_event(), on_progress=progress)
-    console.print(render.load_line(stats))
+    stats = LoadStats()
+    with progress.show(console, stats):
+        Pipeline(settings()).load(
+            until_idle, idle_seconds=idle_seconds, max_messages=max_messages, batch=batch,
+            instance_id=instance_id, stop=stop_event(), stats=stats)
 
 
 @app.command("transform")
@@ -45,22 +42,19 @@ def transform_cmd(
     crash_after_stage: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Transform new rows of tweet_merge into tweet_transformed with PySpark."""
-    from tweetpipe.transform import batch_job
-
+    pipe = Pipeline(settings())
     if stream_mode:
-        from tweetpipe.transform import streaming_job
-
-        stats = streaming_job.run(settings(), master=master, stop=stop_event(),
-                              idle_seconds=idle_seconds)
+        stats = pipe.transform_stream(master=master, stop=stop_event(),
+                                      idle_seconds=idle_seconds)
         p50, p99 = stats.percentiles()
         console.print(f"{stats.batches} micro-batches, {stats.rows} rows upserted "
                       f"({stats.skipped} replayed batches skipped); latency Kafka → row "
                       f"p50 {p50:.2f}s p99 {p99:.2f}s")
         return
     crash = _kill_self if crash_after_stage else None  # for the crash test: kill -9 mid-job
-    with console.status("transforming with Spark…"):
-        result = batch_job.run_batch(settings(), full=full, master=master, before_commit=crash)
-    console.print(f"read {result.read} new rows (load_seq {result.watermark_from}→"
+    with progress.show(console, progress.Phase("transforming with Spark…"), final=False):
+        result = pipe.transform(full=full, master=master, before_commit=crash)
+    console.print(f"{render.rows_read(result.read, full=full)} (load_seq {result.watermark_from}→"
                   f"{result.watermark_to}); upserted {result.upserted} into tweet_transformed")
 
 
@@ -73,7 +67,7 @@ def _kill_self() -> None:
 @app.command("status")
 def status_cmd() -> None:
     """Services, per-partition lag, rows per table, dead letters by reason."""
-    render.print_status(settings())
+    render.print_status(Pipeline(settings()).status())
 
 
 @app.command("demo")

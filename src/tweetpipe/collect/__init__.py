@@ -4,7 +4,6 @@
 from tweetpipe.collect.journal import Journal, Spool, SpoolProducer
 from tweetpipe.collect.replay import (
     RAW_LINE_HEADER,
-    CollectReport,
     RecordSink,
     handle_line,
     iter_lines,
@@ -12,9 +11,9 @@ from tweetpipe.collect.replay import (
     replay,
 )
 from tweetpipe.collect.search import SearchOptions, collect_search
+from tweetpipe.collect.stats import CollectStats
 from tweetpipe.collect.stream import StreamCollector, StreamOptions
-from tweetpipe.progress import Progress, live_line
 
-__all__ = ["RAW_LINE_HEADER", "CollectReport", "Journal", "Progress", "RecordSink",
-           "SearchOptions", "Spool", "SpoolProducer", "StreamCollector", "StreamOptions",
-           "collect_search", "handle_line", "iter_lines", "live_line", "now_iso", "replay"]
+__all__ = ["RAW_LINE_HEADER", "CollectStats", "Journal", "RecordSink", "SearchOptions", "Spool",
+           "SpoolProducer", "StreamCollector", "StreamOptions", "collect_search", "handle_line",
+           "iter_lines", "now_iso", "replay"]

@@ -14,6 +14,7 @@ is cut off when the journal is opened.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -21,8 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from tweetpipe.collect.replay import CollectReport, handle_line
+from tweetpipe import retry
+from tweetpipe.collect.replay import handle_line
+from tweetpipe.collect.stats import CollectStats
 from tweetpipe.kafka.producer import TweetProducer
+
+log = logging.getLogger(__name__)
 
 
 class Journal:
@@ -134,11 +139,11 @@ class SpoolProducer(TweetProducer):
 class Spool:
     """Journal first, then Kafka at the pace Kafka takes it."""
 
-    def __init__(self, journal: Journal, target: Target, report: CollectReport, *,
+    def __init__(self, journal: Journal, target: Target, stats: CollectStats, *,
                  source: str, max_in_flight: int = 10_000, checkpoint_s: float = 1.0) -> None:
         self.journal = journal
         self.target = target
-        self.report = report
+        self.stats = stats
         self.source = source
         self.max_in_flight = max_in_flight
         self.checkpoint_s = checkpoint_s
@@ -158,7 +163,7 @@ class Spool:
         """Hand journaled lines to the producer while it has room; never blocks on Kafka."""
         if self.produced < self.journal.size and self.target.pending() < self.max_in_flight:
             for end, origin, line in self.journal.frames(self.produced):
-                handle_line(line, origin, self.target, self.report, source=self.source)
+                handle_line(line, origin, self.target, self.stats, source=self.source)
                 self.produced = end
                 if self.target.pending() >= self.max_in_flight:
                     break
@@ -179,11 +184,16 @@ class Spool:
 
     def finish(self, timeout: float = 30.0) -> bool:
         """Push the whole journal to Kafka; True when it is all acknowledged and committed."""
-        deadline = time.monotonic() + timeout
-        while self.produced < self.journal.size and time.monotonic() < deadline:
-            self.pump()
-            self.target.settle(0.2)
-        while self.target.settle(0.2) and time.monotonic() < deadline:
-            pass
+
+        def drained() -> bool:
+            if self.produced < self.journal.size:
+                self.pump()
+            return self.target.settle(0.2) == 0 and self.produced >= self.journal.size
+
+        try:
+            retry.until(drained, delay=0.0, timeout=timeout,
+                        what=f"Kafka to take the journal {self.journal.path.name}")
+        except retry.WaitTimeout as exc:
+            log.warning("%s; the rest is replayed on the next start", exc)
         self.checkpoint()
         return self.journal.committed == 0 and self.journal.size == 0

@@ -7,8 +7,7 @@ it was (without a key, flagged in a header), so the loader files it in the dead-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 import orjson
 
 from tweetpipe.collect.records import merge_payload
+from tweetpipe.collect.stats import CollectStats
 from tweetpipe.errors import ConfigError, RecordError
 
 RAW_LINE_HEADER = "tweetpipe-raw-line"
@@ -25,22 +25,6 @@ class RecordSink(Protocol):
     def send(self, key: str | None, value: bytes, headers: Any = None) -> None: ...
 
     def send_record(self, record: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class CollectReport:
-    """What one collection did; printed by the CLI."""
-
-    lines: int = 0
-    payloads: int = 0
-    tweets: int = 0
-    bad_lines: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def bad(self, where: str, reason: str) -> None:
-        self.bad_lines += 1
-        if len(self.problems) < 20:
-            self.problems.append(f"{where}: {reason}")
 
 
 def now_iso() -> str:
@@ -58,25 +42,18 @@ def iter_lines(paths: Iterable[Path]) -> Iterator[tuple[str, bytes]]:
                     yield f"{path.name}:{number}", line.rstrip(b"\r\n")
 
 
-def replay(
-    paths: Iterable[Path],
-    sink: RecordSink,
-    *,
-    source: str = "replay",
-    on_progress: Callable[[CollectReport], None] | None = None,
-) -> CollectReport:
-    """Produce every tweet of the recorded files to `sink`."""
-    report = CollectReport()
+def replay(paths: Iterable[Path], sink: RecordSink, *, source: str = "replay",
+           stats: CollectStats | None = None) -> CollectStats:
+    """Produce every tweet of the recorded files to `sink`; `stats` counts as it goes."""
+    stats = stats if stats is not None else CollectStats()
     for where, line in iter_lines(paths):
-        report.lines += 1
-        handle_line(line, where, sink, report, source=source)
-        if on_progress and report.lines % 1000 == 0:
-            on_progress(report)
-    return report
+        stats.lines += 1
+        handle_line(line, where, sink, stats, source=source)
+    return stats
 
 
 def handle_line(
-    line: bytes, where: str, sink: RecordSink, report: CollectReport, *, source: str
+    line: bytes, where: str, sink: RecordSink, stats: CollectStats, *, source: str
 ) -> None:
     """Parse one JSONL line and send its tweets; a bad line goes on as a raw dead letter."""
     try:
@@ -88,10 +65,10 @@ def handle_line(
     except (orjson.JSONDecodeError, RecordError) as exc:
         malformed = isinstance(exc, orjson.JSONDecodeError)
         reason = "truncated or malformed JSON" if malformed else str(exc)
-        report.bad(where, reason)
+        stats.bad(where, reason)
         sink.send(None, line, {RAW_LINE_HEADER: where})
         return
-    report.payloads += 1
+    stats.payloads += 1
     for record in records:
         sink.send_record(record)
-        report.tweets += 1
+        stats.sent(str(record["id"]))

@@ -19,9 +19,9 @@ from tweetpipe.collect import search_position
 from tweetpipe.collect.records import merge_payload
 from tweetpipe.collect.replay import RAW_LINE_HEADER, now_iso
 from tweetpipe.collect.search_position import SearchPosition
+from tweetpipe.collect.stats import CollectStats
 from tweetpipe.errors import ConfigError, RecordError
 from tweetpipe.kafka.producer import TweetProducer
-from tweetpipe.progress import Progress
 from tweetpipe.xapi import ARCHIVE, RECENT, XClient
 
 Json = dict[str, Any]
@@ -68,11 +68,11 @@ PageHook = Callable[[SearchPosition], None]
 
 
 def collect_search(client: XClient, producer: TweetProducer, options: SearchOptions, *,
-                   state_dir: Path, progress: Progress | None = None,
+                   state_dir: Path, progress: CollectStats | None = None,
                    stop: threading.Event | None = None,
-                   on_page: PageHook | None = None) -> Progress:
-    """Page through the search into `producer`; returns the progress counters."""
-    progress = progress or Progress()
+                   on_page: PageHook | None = None) -> CollectStats:
+    """Page through the search into `producer`; returns the counters (`progress`)."""
+    progress = progress if progress is not None else CollectStats()
     stop = stop or client.stop
     position = options.position()
     path = search_position.position_file(state_dir, position)
@@ -96,7 +96,7 @@ def collect_search(client: XClient, producer: TweetProducer, options: SearchOpti
 
 
 def _one_page(client: XClient, producer: TweetProducer, options: SearchOptions,
-              position: SearchPosition, remaining: int | None, progress: Progress) -> None:
+              position: SearchPosition, remaining: int | None, progress: CollectStats) -> None:
     params = position.request_params(options.page_size(remaining))
     page = client.get(options.endpoint, params)
     progress.rate_limit = client.rate_limit.describe()
@@ -106,21 +106,20 @@ def _one_page(client: XClient, producer: TweetProducer, options: SearchOptions,
     complete = remaining is None or len(records) <= remaining
     for record in records if complete else records[:remaining]:
         producer.send_record(record)
-        progress.tweets += 1
-        progress.ids.add(str(record["id"]))
+        progress.sent(str(record["id"]))
     producer.flush()
     position.tweets = progress.tweets
     progress.pages += 1
     position.advance(page.get("meta") or {}, page_complete=complete)
 
 
-def page_records(page: Json, where: str, producer: TweetProducer, progress: Progress
+def page_records(page: Json, where: str, producer: TweetProducer, progress: CollectStats
                  ) -> list[Json]:
     """The page's merged records; an unusable page goes on raw, to the dead-letter table."""
     provenance = {"source": "search", "collected_at": now_iso(), "origin": where}
     try:
         return list(merge_payload(page, provenance=provenance))
-    except RecordError:
-        progress.bad_lines += 1
+    except RecordError as exc:
+        progress.bad(where, str(exc))
         producer.send(None, orjson.dumps(page), {RAW_LINE_HEADER: where})
         return []

@@ -17,8 +17,7 @@ from pathlib import Path
 import orjson
 
 from tweetpipe.collect.journal import Journal, Spool, Target
-from tweetpipe.collect.replay import CollectReport
-from tweetpipe.progress import Progress
+from tweetpipe.collect.stats import CollectStats
 from tweetpipe.xapi import (
     FILTERED_STREAM,
     SAMPLE_STREAM,
@@ -77,15 +76,14 @@ class StreamCollector:
     """One run of `collect stream`."""
 
     def __init__(self, client: XClient, target: Target, options: StreamOptions, *,
-                 state_dir: Path, progress: Progress | None = None,
+                 state_dir: Path, progress: CollectStats | None = None,
                  stop: threading.Event | None = None) -> None:
         self.client = client
         self.options = options
-        self.progress = progress or Progress()
+        self.progress = progress if progress is not None else CollectStats()
         self.stop = stop or client.stop
-        self.report = CollectReport()
         self.journal = Journal(state_dir / "journal", f"stream-{options.name}")
-        self.spool = Spool(self.journal, _Counting(target, self.progress), self.report,
+        self.spool = Spool(self.journal, target, self.progress,
                            source=f"stream-{options.name}", max_in_flight=options.max_in_flight)
         self.reconnects = Reconnects(options.backoff)
         self.deadline = None if options.duration is None else time.monotonic() + options.duration
@@ -96,7 +94,7 @@ class StreamCollector:
         return (self.stop.is_set() or (limit is not None and self.progress.lines >= limit)
                 or (self.deadline is not None and time.monotonic() >= self.deadline))
 
-    def run(self) -> Progress:
+    def run(self) -> CollectStats:
         self.spool.pump()  # what an earlier run journaled but did not get into Kafka
         try:
             while not self.finished():
@@ -104,7 +102,6 @@ class StreamCollector:
         finally:
             self.spool.finish()
             self.progress.journaled = self.spool.backlog
-            self.progress.bad_lines = self.report.bad_lines
             self.journal.close()
         return self.progress
 
@@ -156,31 +153,5 @@ class StreamCollector:
             return False
         self.progress.lines += 1
         self.spool.put(line, f"{self.options.endpoint}#{self.connection}")
-        self.progress.bad_lines = self.report.bad_lines
         self.progress.journaled = self.spool.backlog
         return not self.finished()
-
-
-class _Counting:
-    """Passes messages on to the target, counting tweets and distinct ids in `progress`."""
-
-    def __init__(self, target: Target, progress: Progress) -> None:
-        self.target = target
-        self.progress = progress
-
-    def send(self, key: str | None, value: bytes, headers: object = None) -> None:
-        self.target.send(key, value, headers)
-
-    def send_record(self, record: dict[str, object]) -> None:
-        self.target.send_record(record)
-        self.progress.tweets += 1
-        self.progress.ids.add(str(record["id"]))
-
-    def pending(self) -> int:
-        return self.target.pending()
-
-    def settle(self, timeout: float) -> int:
-        return self.target.settle(timeout)
-
-    def flush(self, timeout: float = 120.0) -> None:
-        self.target.flush(timeout)

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tweetpipe.collect.records import merge_payload
-from tweetpipe.collect.replay import CollectReport, RecordSink, now_iso
+from tweetpipe.collect.replay import RecordSink, now_iso
+from tweetpipe.collect.stats import CollectStats
 
 Json = dict[str, Any]
 TWEPOCH_MS = 1288834974657
@@ -226,13 +227,11 @@ def synthetic_records(count: int, *, seed: int = 0) -> Iterator[dict[str, Any]]:
 
 
 def produce_synthetic(sink: RecordSink, count: int, *, seed: int = 0,
-                      on_progress: Callable[[CollectReport], None] | None = None
-                      ) -> CollectReport:
-    report = CollectReport()
+                      stats: CollectStats | None = None) -> CollectStats:
+    """Send `count` synthetic tweets to `sink`; `stats` counts as it goes."""
+    stats = stats if stats is not None else CollectStats()
     for record in synthetic_records(count, seed=seed):
         sink.send_record(record)
-        report.payloads += 1
-        report.tweets += 1
-        if on_progress and report.tweets % 5000 == 0:
-            on_progress(report)
-    return report
+        stats.payloads += 1
+        stats.sent(str(record["id"]))
+    return stats

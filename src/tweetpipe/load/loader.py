@@ -21,12 +21,15 @@ from typing import Any
 import psycopg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
-from tweetpipe import db, kafka
-from tweetpipe.errors import KafkaError, RecordError, RetryableDatabaseError
+from tweetpipe import db, kafka, retry
+from tweetpipe.db import errors as db_errors
+from tweetpipe.errors import DatabaseError, KafkaError, RecordError, RowRefusedError
 from tweetpipe.kafka import KAFKA_LOG
 from tweetpipe.load import lag, writer
 from tweetpipe.load.rows import Coordinates, Parsed, parse_message
 from tweetpipe.settings import Settings
+
+OUTAGE_BACKOFF = retry.Exponential(0.5, 10.0)
 
 
 @dataclass(frozen=True)
@@ -43,18 +46,37 @@ class LoadOptions:
 
 @dataclass
 class LoadStats:
+    """What a loader did. `rows` are the records parsed into rows; of those, `stored` inserted
+    or changed a tweet_merge row and `unchanged` did not (already stored as they are, an older
+    copy, or a duplicate in the batch)."""
+
     messages: int = 0
     rows: int = 0
+    stored: int = 0
+    unchanged: int = 0
     dead_letters: int = 0
     repaired: int = 0
     batches: int = 0
     db_retries: int = 0
     lag: int | None = None
     started: float = field(default_factory=time.monotonic)
+    first_batch: float | None = None  # when the first batch was in hand (monotonic)
+    last_batch: float | None = None  # when the last batch was committed
 
     @property
     def rate(self) -> float:
-        return self.messages / max(time.monotonic() - self.started, 1e-6)
+        """Messages per second from the first batch to the last: the steady rate, not diluted
+        by start-up or by the idle wait at the end."""
+        if self.first_batch is None or self.last_batch is None:
+            return 0.0
+        return self.messages / max(self.last_batch - self.first_batch, 1e-3)
+
+    def line(self) -> str:
+        lag = "?" if self.lag is None else str(self.lag)
+        retries = f", {self.db_retries} database retries" if self.db_retries else ""
+        return (f"{self.messages} messages → {self.stored} rows stored, {self.unchanged} "
+                f"unchanged, {self.dead_letters} dead letters, {self.repaired} repaired, "
+                f"{self.rate:,.0f} msg/s, lag {lag}{retries}")
 
 
 @dataclass
@@ -64,6 +86,7 @@ class Batch:
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     size: int = 0
     repaired: int = 0
+    stored: int = 0  # tweet_merge rows the batch inserted or changed
 
     def __len__(self) -> int:
         return len(self.parsed) + len(self.dead)
@@ -72,15 +95,13 @@ class Batch:
 class Loader:
     def __init__(self, settings: Settings, options: LoadOptions | None = None, *,
                  group: str | None = None, topic: str | None = None,
-                 stop: threading.Event | None = None,
-                 on_progress: Callable[[LoadStats], None] | None = None) -> None:
+                 stop: threading.Event | None = None, stats: LoadStats | None = None) -> None:
         self.settings = settings
         self.options = options or LoadOptions()
         self.group = group or settings.kafka_group
         self.topic = topic or settings.kafka_topic
         self.stop = stop or threading.Event()
-        self.on_progress = on_progress
-        self.stats = LoadStats()
+        self.stats = stats if stats is not None else LoadStats()  # updated as it goes
         self._assigned: set[int] = set()
         self._lag_checked = 0.0
         self._conn: psycopg.Connection[Any] | None = None
@@ -124,6 +145,8 @@ class Loader:
             while not self.stop.is_set() and not self._reached_max():
                 batch = self._next_batch()
                 if len(batch):
+                    if self.stats.first_batch is None:
+                        self.stats.first_batch = time.monotonic()
                     self._with_db_retry(functools.partial(self._store, batch=batch))
                     self._account(batch)
                     idle_since = time.monotonic()
@@ -186,40 +209,46 @@ class Loader:
     def _store(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
         try:
             with conn.transaction():
-                writer.write_batch(conn, batch.parsed, batch.dead)
+                batch.stored = writer.write_batch(conn, batch.parsed, batch.dead)
                 writer.save_offsets(conn, self.group, batch.next_offsets)
-        except psycopg.DataError:
-            # One record PostgreSQL refuses must not stall the partition: find it, dead-letter it.
+        except psycopg.Error as exc:
+            if not db_errors.refuses_row(exc):
+                raise
+            # A row PostgreSQL refuses (bad data, a violated constraint) must not stall the
+            # partition: find it, dead-letter it, store the others.
             self._store_one_by_one(conn, batch)
 
     def _store_one_by_one(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
-        dead, kept = list(batch.dead), []
+        dead, kept, stored = list(batch.dead), [], 0
         with conn.transaction():
             for parsed in batch.parsed:
                 try:
                     with conn.transaction():
-                        writer.write_batch(conn, [parsed], [])
+                        stored += writer.write_batch(conn, [parsed], [])
                     kept.append(parsed)
-                except psycopg.DataError as exc:
-                    reason = f"rejected by PostgreSQL: {type(exc).__name__}"
-                    dead.append(writer.dead_letter_row(reason, parsed.where, None,
+                except psycopg.Error as exc:
+                    refused = db_errors.classify(exc, self.settings)
+                    if not isinstance(refused, RowRefusedError):
+                        raise
+                    dead.append(writer.dead_letter_row(refused.message, parsed.where, None,
                                                      str(parsed.column("raw")).encode()))
             writer.write_batch(conn, [], dead)
             writer.save_offsets(conn, self.group, batch.next_offsets)
-        batch.parsed, batch.dead = kept, dead
+        batch.parsed, batch.dead, batch.stored = kept, dead, stored
 
     def _account(self, batch: Batch) -> None:
         self.stats.messages += len(batch)
         self.stats.rows += len(batch.parsed)
+        self.stats.stored += batch.stored
+        self.stats.unchanged += len(batch.parsed) - batch.stored
         self.stats.dead_letters += len(batch.dead)
         self.stats.repaired += batch.repaired
         self.stats.batches += 1
+        self.stats.last_batch = time.monotonic()
         self._commit_to_kafka(batch)
         if time.monotonic() - self._lag_checked > 5.0:
             self._lag_checked = time.monotonic()
             self.stats.lag = self.lag()
-        if self.on_progress:
-            self.on_progress(self.stats)
 
     def _commit_to_kafka(self, batch: Batch) -> None:
         """For lag tools only: PostgreSQL holds the offsets that count."""
@@ -230,25 +259,33 @@ class Loader:
                 self._consumer.commit(offsets=offsets, asynchronous=True)
 
     def _with_db_retry(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
-        """Run `work` on the loader's connection; on an outage wait, reconnect and run it again."""
-        delay = 0.5
-        while True:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = writer.open_connection(self.settings)
-                return work(self._conn)
-            except (psycopg.OperationalError, psycopg.InterfaceError,
-                    RetryableDatabaseError) as exc:
-                self.stats.db_retries += 1
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
-                if self.on_progress:
-                    self.on_progress(self.stats)
-                writer.report_outage(self.settings, exc, delay)
-                if self.stop.wait(delay):
-                    raise
-                delay = min(delay * 2, 10.0)
+        """Run `work` on the loader's connection; on an outage wait (0.5 s, doubling up to
+        10 s), reconnect and run it again, until it succeeds or `stop` is set."""
+        return retry.call(functools.partial(self._on_connection, work),
+                          retry_on=_is_outage, delay=OUTAGE_BACKOFF,
+                          stop=self.stop, on_retry=self._on_outage,
+                          what=f"PostgreSQL at {self.settings.db_display}")
+
+    def _on_connection(self, work: Callable[[psycopg.Connection[Any]], Any]) -> Any:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = writer.open_connection(self.settings)
+            return work(self._conn)
+        except (psycopg.Error, DatabaseError) as exc:
+            if _is_outage(exc):  # waited out by _with_db_retry
+                raise
+            error = db_errors.classify(exc, self.settings)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def _on_outage(self, attempt: retry.Attempt) -> None:
+        self.stats.db_retries += 1
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        if attempt.error is not None:
+            writer.report_outage(self.settings, attempt.error, attempt.delay)
 
     def lag(self) -> int:
         """Messages in the assigned partitions past the offsets PostgreSQL holds."""
@@ -257,6 +294,11 @@ class Loader:
             lambda conn: writer.stored_offsets(conn, self.group, self.topic, partitions))
         marks = {p: kafka.partition_watermarks(self._consumer, self.topic, p) for p in partitions}
         return lag.total_lag(lag.positions(marks, stored))
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Only an outage is waited out (and retried); every other error is raised."""
+    return isinstance(exc, psycopg.Error | DatabaseError) and db_errors.is_retryable(exc)
 
 
 def load(settings: Settings, options: LoadOptions, **kwargs: Any) -> LoadStats:

@@ -10,46 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from tweetpipe import db
-from tweetpipe.load.rows import (
-    AUTHOR_COLUMNS,
-    INCLUDED_COLUMNS,
-    MEDIA_COLUMNS,
-    PLACE_COLUMNS,
-    POLL_COLUMNS,
-    TWEET_COLUMNS,
-    Coordinates,
-    Parsed,
-)
+from tweetpipe.db.upsert import Upsert
+from tweetpipe.errors import last_line
+from tweetpipe.load.columns import TWEETS, TableSpec
+from tweetpipe.load.rows import SIDE_TABLES, Coordinates, Parsed
 from tweetpipe.settings import Settings
 
 log = logging.getLogger("tweetpipe.load")
 LOAD_SEQ_LOCK = 0x7477_7371  # "twsq"
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    key: str
-    columns: tuple[str, ...]
-    fresher: str = "seen_at"
-    sequenced: bool = False
-
-
-TWEETS = Table("tweet_merge", "tweet_id", TWEET_COLUMNS, fresher="collected_at", sequenced=True)
-SIDE_TABLES = (
-    (Table("tweet_author", "user_id", AUTHOR_COLUMNS), "authors"),
-    (Table("tweet_media", "media_key", MEDIA_COLUMNS), "media"),
-    (Table("tweet_place", "place_id", PLACE_COLUMNS), "places"),
-    (Table("tweet_poll", "poll_id", POLL_COLUMNS), "polls"),
-    (Table("tweet_included", "tweet_id", INCLUDED_COLUMNS), "included"),
-)
 
 
 def open_connection(settings: Settings) -> psycopg.Connection[Any]:
@@ -65,15 +39,17 @@ def open_connection(settings: Settings) -> psycopg.Connection[Any]:
 
 
 def write_batch(conn: psycopg.Connection[Any], parsed: Sequence[Parsed],
-                dead: Sequence[tuple[Any, ...]]) -> None:
-    """Upsert the rows of a batch and insert its dead letters (inside the caller's transaction)."""
+                dead: Sequence[tuple[Any, ...]]) -> int:
+    """Upsert the rows of a batch and insert its dead letters (inside the caller's transaction);
+    the number of tweet_merge rows inserted or changed (an unchanged tweet is skipped)."""
+    stored = 0
     for table, attr in SIDE_TABLES:
         rows = [row for p in parsed for row in getattr(p, attr)]
         if rows:
             _upsert(conn, table, rows)
     if parsed:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_SEQ_LOCK,))
-        _upsert(conn, TWEETS, [p.tweet for p in parsed])
+        stored = _upsert(conn, TWEETS, [p.tweet for p in parsed])
         _mark_current_versions(conn)
     if dead:
         with conn.cursor() as cur:
@@ -83,32 +59,30 @@ def write_batch(conn: psycopg.Connection[Any], parsed: Sequence[Parsed],
                 " ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING",
                 dead,
             )
+    return stored
 
 
-def _upsert(conn: psycopg.Connection[Any], table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
-    stage, target = _stage(table), sql.Identifier(table.name)
+def _upsert(conn: psycopg.Connection[Any], table: TableSpec,
+            rows: Iterable[tuple[Any, ...]]) -> int:
+    stage = _stage(table)
     with conn.cursor() as cur, cur.copy(
         sql.SQL("COPY {} ({}) FROM STDIN").format(stage, _cols(table.columns))
     ) as copy:
         for row in rows:
             copy.write_row(row)
-    key, fresher = sql.Identifier(table.key), sql.Identifier(table.fresher)
-    updates: list[sql.Composable] = [
-        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
-        for c in table.columns if c != table.key
-    ]
-    insert_cols, select_cols = _cols(table.columns), _cols(table.columns)
-    if table.sequenced:
-        insert_cols = sql.SQL("{}, load_seq").format(insert_cols)
-        select_cols = sql.SQL("{}, nextval('tweet_load_seq')").format(select_cols)
-        updates += [sql.SQL("load_seq = EXCLUDED.load_seq"), sql.SQL("loaded_at = now()")]
-    conn.execute(sql.SQL(
-        "INSERT INTO {target} AS t ({insert_cols}) "
-        "SELECT DISTINCT ON ({key}) {select_cols} FROM {stage} ORDER BY {key}, {fresher} DESC "
-        "ON CONFLICT ({key}) DO UPDATE SET {updates} "
-        "WHERE t.{fresher} <= EXCLUDED.{fresher} AND t.raw IS DISTINCT FROM EXCLUDED.raw"
-    ).format(target=target, insert_cols=insert_cols, select_cols=select_cols, stage=stage,
-             key=key, fresher=fresher, updates=sql.SQL(", ").join(updates)))
+    return _UPSERTS[table.name].run(conn, stage)
+
+
+def _upsert_of(table: TableSpec) -> Upsert:
+    sequenced = table.sequenced
+    return Upsert(
+        table.name, table.key, table.columns, newest=table.newest, unless_same="raw",
+        computed={"load_seq": sql.SQL("nextval('tweet_load_seq')")} if sequenced else {},
+        touched={"loaded_at": sql.SQL("now()")} if sequenced else {},
+    )
+
+
+_UPSERTS = {t.name: _upsert_of(t) for t in (TWEETS, *(t for t, _ in SIDE_TABLES))}
 
 
 def _mark_current_versions(conn: psycopg.Connection[Any]) -> None:
@@ -153,12 +127,12 @@ def dead_letter_row(reason: str, where: Coordinates, key: bytes | None,
 
 
 def report_outage(settings: Settings, exc: BaseException, delay: float) -> None:
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+    first = last_line(exc)
     log.warning("PostgreSQL at %s unavailable (%s); retrying in %.1fs, nothing is lost",
                 settings.db_display, first, delay)
 
 
-def _stage(table: Table) -> sql.Identifier:
+def _stage(table: TableSpec) -> sql.Identifier:
     return sql.Identifier(f"stage_{table.name}")
 
 

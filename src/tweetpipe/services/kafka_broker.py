@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
+from tweetpipe import retry
 from tweetpipe.errors import ServiceError
 from tweetpipe.services import jars, process, system
 from tweetpipe.services.health import ServiceStatus
@@ -155,16 +155,20 @@ def _properties(settings: Settings, host: str, port: int, controller_port: int) 
 
 
 def _wait_ready(settings: Settings, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if answers(settings, timeout=2.0):
-            return
+            return True
         if not process.alive(process.read_pid(_pid_file(settings))):
-            break
-        time.sleep(0.5)
-    raise ServiceError(
-        f"Kafka did not become ready at {settings.kafka_bootstrap_servers}; "
-        f"last lines of {log_file(settings)}:\n{process.tail(log_file(settings))}")
+            raise ServiceError(f"the Kafka broker exited while starting; {_log_tail(settings)}")
+        return False
+
+    retry.until(ready, delay=0.5, timeout=timeout, error=ServiceError,
+                what=f"Kafka to answer at {settings.kafka_bootstrap_servers}",
+                details=lambda: _log_tail(settings))
+
+
+def _log_tail(settings: Settings) -> str:
+    return f"last lines of {log_file(settings)}:\n{process.tail(log_file(settings))}"
 
 
 def down(settings: Settings) -> bool:

@@ -11,13 +11,13 @@ import hashlib
 import os
 import pwd
 import shutil
-import time
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
-from tweetpipe.errors import ServiceError
+from tweetpipe import retry
+from tweetpipe.errors import ServiceError, last_line
 from tweetpipe.services import process, system
 from tweetpipe.services.health import ServiceStatus
 from tweetpipe.settings import Settings
@@ -91,7 +91,7 @@ def status(settings: Settings) -> ServiceStatus:
             with psycopg.connect(settings.conninfo(), connect_timeout=5):
                 healthy = True
         except psycopg.Error as exc:
-            detail = (str(exc).strip().splitlines() or [""])[-1]
+            detail = last_line(exc)
     owner = "ours" if pid else ("external" if reachable else None)
     if pid:
         detail = f"data in {data_dir(settings)}" + (f"; {detail}" if detail else "")
@@ -164,25 +164,20 @@ def _start(settings: Settings, timeout: float) -> None:
 
 def _ensure_database(settings: Settings, timeout: float = 10.0) -> None:
     """Create the configured database if the server lacks it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with psycopg.connect(settings.conninfo("postgres"), autocommit=True,
-                                 connect_timeout=5) as conn:
-                exists = conn.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = %s", (settings.db_name,)
-                ).fetchone()
-                if not exists:
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(
-                        sql.Identifier(settings.db_name)))
-                return
-        except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
-                last = (str(exc).strip().splitlines() or [""])[-1]
-                raise ServiceError(
-                    f"PostgreSQL at {settings.db_display} refuses us: {last}. "
-                    "Check DB_USER/DB_PASS (or DATABASE_URL)") from None
-            time.sleep(0.5)
+
+    def create() -> None:
+        with psycopg.connect(settings.conninfo("postgres"), autocommit=True,
+                             connect_timeout=5) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (settings.db_name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(
+                    sql.Identifier(settings.db_name)))
+
+    retry.call(create, retry_on=psycopg.OperationalError, delay=0.5, timeout=timeout,
+               what=f"PostgreSQL at {settings.db_display} to let us in", error=ServiceError,
+               details=lambda: "Check DB_USER/DB_PASS (or DATABASE_URL)")
 
 
 def down(settings: Settings, *, mode: str = "fast") -> bool:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from tweetpipe import retry
+
+log = logging.getLogger(__name__)
 
 
 def start_detached(argv: Sequence[str], *, log_file: Path, pid_file: Path,
@@ -55,12 +59,17 @@ def stop(pid: int, *, timeout: float = 30.0) -> None:
             return
         except PermissionError:
             os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            _reap(pid)
-            if not alive(pid):
-                return
-            time.sleep(0.2)
+        try:
+            retry.until(lambda: _gone(pid), delay=0.2, timeout=wait,
+                        what=f"process {pid} to exit after {sig.name}")
+            return
+        except retry.WaitTimeout as exc:
+            log.warning("%s", exc)
+
+
+def _gone(pid: int) -> bool:
+    _reap(pid)
+    return not alive(pid)
 
 
 def _reap(pid: int) -> None:

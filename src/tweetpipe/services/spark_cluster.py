@@ -6,9 +6,9 @@ For testing that jobs give the same results on a cluster as on `local[*]`, and f
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+from tweetpipe import retry
 from tweetpipe.errors import ServiceError
 from tweetpipe.services import process
 from tweetpipe.settings import Settings
@@ -56,16 +56,12 @@ def stop(settings: Settings) -> None:
 
 
 def _wait_port(port: int, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not process.port_open("127.0.0.1", port):
-        if time.monotonic() > deadline:
-            raise ServiceError(f"Spark master did not start:\n{process.tail(log)}")
-        time.sleep(0.3)
+    retry.until(lambda: process.port_open("127.0.0.1", port), delay=0.3, timeout=timeout,
+                what=f"the Spark master to listen on port {port}", error=ServiceError,
+                details=lambda: process.tail(log))
 
 
 def _wait_log(log: Path, text: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not (log.exists() and text in log.read_text(errors="replace")):
-        if time.monotonic() > deadline:
-            raise ServiceError(f"Spark worker did not register:\n{process.tail(log)}")
-        time.sleep(0.3)
+    retry.until(lambda: log.exists() and text in log.read_text(errors="replace"), delay=0.3,
+                timeout=timeout, what=f"the Spark worker to log {text!r}", error=ServiceError,
+                details=lambda: process.tail(log))

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tweetpipe.errors import ServiceError
+from tweetpipe.errors import ServiceError, last_line
 
 
 def is_root() -> bool:
@@ -27,7 +27,7 @@ def apt_install(*packages: str) -> None:
         done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise ServiceError(
-                f"`{' '.join(argv)}` failed: {done.stderr.strip().splitlines()[-1:]}")
+                f"`{' '.join(argv)}` failed: {last_line(done.stderr)}")
 
 
 def require(program: str, package: str) -> str:

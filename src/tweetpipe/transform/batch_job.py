@@ -22,13 +22,16 @@ import psycopg
 from psycopg import sql
 
 from tweetpipe import db
+from tweetpipe.db.upsert import Upsert
 from tweetpipe.errors import TransformError
+from tweetpipe.load.columns import TWEETS
 from tweetpipe.settings import Settings
 from tweetpipe.transform import spark_session, trends
 
 BATCH_JOB = "batch"
 TRANSFORM_LOCK = 0x7477_7466  # "twtf"
-INPUT_COLUMNS = (
+#: The columns of tweet_merge `enrich` reads (their types come from the loader's spec).
+INPUT_COLUMNS = TWEETS.select(
     "tweet_id", "author_id", "author_username", "created_at", "lang", "text",
     "in_reply_to_user_id", "referenced_types", "hashtags", "mentions", "cashtags", "urls",
     "media_keys", "load_seq",
@@ -112,16 +115,8 @@ def upsert_from_stage(conn: psycopg.Connection[Any], stage: str) -> int:
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'tweet_transformed'"
         " AND table_schema = current_schema() AND column_name <> 'transformed_at'"
         " ORDER BY ordinal_position").fetchall()]
-    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    updates = sql.SQL(", ").join(
-        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
-        for c in columns if c != "tweet_id")
-    cur = conn.execute(sql.SQL(
-        "INSERT INTO tweet_transformed AS t ({cols}) SELECT DISTINCT ON (tweet_id) {cols} "
-        "FROM {stage} ORDER BY tweet_id, load_seq DESC ON CONFLICT (tweet_id) DO UPDATE SET "
-        "{updates}, transformed_at = now() WHERE t.load_seq <= EXCLUDED.load_seq"
-    ).format(cols=cols, stage=stage_id, updates=updates))
-    upserted = cur.rowcount
+    upserted = Upsert("tweet_transformed", "tweet_id", columns, newest="load_seq",
+                      touched={"transformed_at": sql.SQL("now()")}).run(conn, stage_id)
     trends.refresh(conn, sql.SQL("SELECT DISTINCT minute FROM {}").format(stage_id))
     conn.execute(sql.SQL("DROP TABLE {}").format(stage_id))
     return upserted

@@ -14,25 +14,28 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from tweetpipe import db
+from tweetpipe.errors import RecordError
+from tweetpipe.load.columns import TWEETS
+from tweetpipe.load.rows import Coordinates, parse_message
 from tweetpipe.settings import Settings
 from tweetpipe.transform import spark_session
-from tweetpipe.transform.batch_job import STAGE_PREFIX, upsert_from_stage, write_stage
+from tweetpipe.transform.batch_job import (
+    INPUT_COLUMNS,
+    STAGE_PREFIX,
+    upsert_from_stage,
+    write_stage,
+)
 
 log = logging.getLogger("tweetpipe.transform")
-
-RECORD_SCHEMA = (
-    "id STRING, author_id STRING, text STRING, lang STRING, created_at STRING, "
-    "in_reply_to_user_id STRING, note_tweet STRUCT<text: STRING>, author STRUCT<username: STRING>, "
-    "referenced_tweets ARRAY<STRUCT<type: STRING, id: STRING>>, "
-    "attachments STRUCT<media_keys: ARRAY<STRING>>, "
-    "entities STRUCT<hashtags: ARRAY<STRUCT<tag: STRING>>, mentions: ARRAY<STRUCT<username: "
-    "STRING>>, cashtags: ARRAY<STRUCT<tag: STRING>>, urls: ARRAY<STRUCT<url: STRING, "
-    "expanded_url: STRING>>>"
-)
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # no size limit of the loader's here: Kafka's own applies
+_BIGINT = range(-(2**63), 2**63)
 
 
 @dataclass
@@ -54,30 +57,39 @@ def job_name(settings: Settings) -> str:
 
 
 def tweets_from_kafka(raw: Any) -> Any:
-    """Kafka rows -> the tweet_merge-like columns `enrich` reads."""
+    """Kafka rows -> the tweet_merge columns `enrich` reads (and the Kafka timestamp), parsed
+    by the loader's own `parse_message`: one mapping from record to columns, and a record the
+    loader would dead-letter is skipped here."""
     from pyspark.sql import functions as F
 
-    rec = F.from_json(F.col("value").cast("string"), RECORD_SCHEMA)
-    r = raw.select(rec.alias("r"), F.col("timestamp").alias("kafka_ts")).where(
-        F.col("r.id").rlike("^[0-9]+$") & F.col("r.text").isNotNull())
-    return r.select(
-        F.col("r.id").cast("long").alias("tweet_id"),
-        F.col("r.author_id").cast("long").alias("author_id"),
-        F.col("r.author.username").alias("author_username"),
-        F.to_timestamp("r.created_at").alias("created_at"),
-        F.col("r.lang").alias("lang"),
-        F.coalesce(F.col("r.note_tweet.text"), F.col("r.text")).alias("text"),
-        F.col("r.in_reply_to_user_id").cast("long").alias("in_reply_to_user_id"),
-        F.col("r.referenced_tweets.type").alias("referenced_types"),
-        F.col("r.entities.hashtags.tag").alias("hashtags"),
-        F.col("r.entities.mentions.username").alias("mentions"),
-        F.col("r.entities.cashtags.tag").alias("cashtags"),
-        F.coalesce(F.col("r.entities.urls.expanded_url"), F.col("r.entities.urls.url"))
-        .alias("urls"),
-        F.col("r.attachments.media_keys").alias("media_keys"),
-        F.lit(0).cast("long").alias("load_seq"),
-        "kafka_ts",
-    )
+    schema = f"{TWEETS.spark_ddl(INPUT_COLUMNS)}, kafka_ts TIMESTAMP"
+    return raw.select("value", "topic", "partition", "offset",
+                      F.col("timestamp").alias("kafka_ts")).mapInPandas(parse_frames, schema)
+
+
+def parse_frames(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """`mapInPandas` function: frames of Kafka messages -> frames of INPUT_COLUMNS + kafka_ts."""
+    loaded = [c for c in INPUT_COLUMNS if c in TWEETS.columns]  # load_seq is PostgreSQL's
+    picks = [TWEETS.index(c) for c in loaded]
+    for frame in frames:
+        rows = []
+        for value, topic, partition, offset, kafka_ts in frame.itertuples(index=False):
+            try:
+                parsed = parse_message(value, Coordinates(topic, partition, offset),
+                                       max_bytes=MAX_RECORD_BYTES)
+            except RecordError:
+                continue
+            row = [parsed.tweet[i] for i in picks]
+            if all(v is None or not isinstance(v, int) or v in _BIGINT for v in row):
+                rows.append([*row, kafka_ts])  # else PostgreSQL would refuse it too
+        out = pd.DataFrame(rows, columns=[*loaded, "kafka_ts"], dtype=object)
+        for name in loaded:
+            if TWEETS.column(name).pg_type == "timestamptz":
+                out[name] = pd.to_datetime(out[name], utc=True, format="ISO8601",
+                                           errors="coerce")
+        out["kafka_ts"] = pd.to_datetime(out["kafka_ts"])
+        out["load_seq"] = 0
+        yield out[[*INPUT_COLUMNS, "kafka_ts"]]
 
 
 class BatchWriter:

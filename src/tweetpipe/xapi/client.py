@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
+from tweetpipe import retry
 from tweetpipe.errors import ConfigError
 from tweetpipe.settings import Settings
 from tweetpipe.xapi.errors import (
@@ -130,22 +131,31 @@ class XClient:
 
     def request(self, method: str, path: str, params: Mapping[str, Any] | None = None, *,
                 body: Json | None = None, fields: bool = True) -> Json:
-        """One API call, retried on transient failures; the decoded JSON body."""
-        attempt = 0
-        while True:
-            attempt += 1
+        """One API call, retried on transient failures; the decoded JSON body.
+
+        A transient error waits its own time (a rate-limit reset) or the backoff of its kind;
+        a 400 naming field values X rejects is retried at once without them.
+        """
+        def once() -> Json:
             query = {**(self.selection.params() if fields else {}), **(params or {})}
-            try:
-                return self._once(method, path, query, body)
-            except TransientError as exc:
-                if attempt >= self.options.max_attempts or self.stop.is_set():
-                    raise
-                delay = exc.wait if exc.wait is not None else \
-                    self.options.backoff.delay(exc.kind, attempt)
-                self.wait(f"{exc} — retry {attempt}", delay)
-            except RequestError as exc:
-                if not (fields and self._drop_rejected(exc)):
-                    raise
+            return self._once(method, path, query, body)
+
+        def retryable(exc: BaseException) -> bool:
+            return isinstance(exc, TransientError) or (
+                fields and isinstance(exc, RequestError) and self._drop_rejected(exc))
+
+        return retry.call(once, retry_on=retryable, delay=self._retry_delay,
+                          attempts=self.options.max_attempts, stop=self.stop,
+                          on_retry=self._report_retry, what=f"{method} {path}")
+
+    def _retry_delay(self, attempt: int, exc: BaseException | None) -> float:
+        if not isinstance(exc, TransientError):
+            return 0.0  # a request fixed by dropping rejected fields goes again at once
+        return exc.wait if exc.wait is not None else self.options.backoff.delay(exc.kind, attempt)
+
+    def _report_retry(self, attempt: retry.Attempt) -> None:
+        if self.on_wait and attempt.delay > 0:
+            self.on_wait(f"{attempt.error} — retry {attempt.number}", attempt.delay)
 
     def _once(self, method: str, path: str, query: Mapping[str, Any], body: Json | None) -> Json:
         self._pace(path)

@@ -3,23 +3,17 @@ import pytest
 
 from tweetpipe.collect.records import merge_payload
 from tweetpipe.errors import RecordError
-from tweetpipe.load.rows import (
-    INCLUDED_COLUMNS,
-    TWEET_COLUMNS,
-    Coordinates,
-    decode,
-    delivered_tweet,
-    parse_message,
-)
+from tweetpipe.load.columns import INCLUDED, TWEETS
+from tweetpipe.load.rows import Coordinates, decode, delivered_tweet, parse_message
 
-from .data import payloads
+from ..data import payloads
 
 WHERE = Coordinates("t", 0, 5)
 MAX = 1024 * 1024
 
 
 def row(parsed_tweet: tuple, column: str) -> object:  # type: ignore[type-arg]
-    return parsed_tweet[TWEET_COLUMNS.index(column)]
+    return parsed_tweet[TWEETS.index(column)]
 
 
 def test_typed_columns_of_a_real_tweet() -> None:
@@ -47,7 +41,7 @@ def test_edit_versions_become_included_rows() -> None:
     assert row(parsed.tweet, "edit_root_id") == 1576994746135764992
     ids = {r[0] for r in parsed.included}
     assert 1576994746135764992 in ids
-    root = INCLUDED_COLUMNS.index("edit_root_id")
+    root = INCLUDED.index("edit_root_id")
     assert {r[root] for r in parsed.included} == {1576994746135764992}
 
 

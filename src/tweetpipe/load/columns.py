@@ -1,0 +1,322 @@
+"""The tables the loader writes, declared once: each column's name, PostgreSQL type and source.
+
+A `TableSpec` lists a table's columns in table order. A column with a `get` function is loaded
+from a record (the function reads the record through the type-safe accessors of `values`, the
+column's type converts what it returns); one without is filled by PostgreSQL (sequence numbers,
+defaults). Everything else is derived from these specs: the loader's rows and COPY column lists
+(`TableSpec.row`, `TableSpec.columns`), the staging tables, the upserts, the Spark schema of the
+transform's input (`TableSpec.spark_ddl`), and the tests. Migrations create the tables; a test
+checks that they match these specs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from tweetpipe.collect.records import PROVENANCE_KEY
+from tweetpipe.load.values import JSON, integer, is_id, items, obj, objs, path
+from tweetpipe.load.values import converter as _converter
+
+MERGED_KEYS = ("author", "in_reply_to_user", "matching_rules", "errors", "edit_versions",
+               PROVENANCE_KEY)
+_SPARK_TYPES = {"bigint": "BIGINT", "integer": "INT", "text": "STRING", "boolean": "BOOLEAN",
+                "timestamptz": "TIMESTAMP", "double precision": "DOUBLE", "jsonb": "STRING"}
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    pg_type: str
+    get: Callable[[Any], Any] | None = None  # None: PostgreSQL fills it
+
+    def spark_ddl(self) -> str:
+        if self.pg_type.endswith("[]"):
+            return f"{self.name} ARRAY<{_SPARK_TYPES[self.pg_type[:-2]]}>"
+        return f"{self.name} {_SPARK_TYPES[self.pg_type]}"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    key: str
+    all_columns: tuple[Column, ...]
+    newest: str = "seen_at"  # of two copies of a row, the one with the greater value wins
+    sequenced: bool = False  # rows get a load sequence number (tweet_merge.load_seq)
+
+    @cached_property
+    def loaded(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.all_columns if c.get is not None)
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The loaded columns, in the order of `row`."""
+        return tuple(c.name for c in self.loaded)
+
+    @cached_property
+    def _plan(self) -> tuple[tuple[Callable[[Any], Any], Callable[[Any], Any]], ...]:
+        return tuple((c.get, _converter(c.pg_type)) for c in self.loaded if c.get is not None)
+
+    def row(self, source: Any) -> tuple[Any, ...]:
+        """The loaded columns of one row, each read from `source` and converted to its type."""
+        return tuple([convert(get(source)) for get, convert in self._plan])
+
+    def index(self, name: str) -> int:
+        return self.columns.index(name)
+
+    def column(self, name: str) -> Column:
+        for c in self.all_columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    def select(self, *names: str) -> tuple[str, ...]:
+        """`names`, checked to be columns of this table."""
+        for name in names:
+            self.column(name)
+        return names
+
+    def spark_ddl(self, names: Iterable[str]) -> str:
+        """A Spark DDL schema of these columns, typed as Spark's JDBC reader types them."""
+        return ", ".join(self.column(n).spark_ddl() for n in names)
+
+
+@dataclass(frozen=True)
+class TweetSource:
+    """A tweet record with the parts several columns read, each read once and type-safely."""
+
+    record: JSON
+    id: int
+    where: Coordinates
+    seen: str
+
+    @cached_property
+    def author(self) -> JSON:
+        return obj(self.record.get("author"))
+
+    @cached_property
+    def entities(self) -> JSON:
+        return obj(self.record.get("entities"))
+
+    @cached_property
+    def refs(self) -> list[JSON]:
+        return objs(self.record.get("referenced_tweets"))
+
+    @cached_property
+    def attachments(self) -> JSON:
+        return obj(self.record.get("attachments"))
+
+    @cached_property
+    def geo(self) -> JSON:
+        return obj(self.record.get("geo"))
+
+    @cached_property
+    def edits(self) -> list[int | None]:
+        return [integer(i) for i in items(self.record.get("edit_history_tweet_ids"))]
+
+    @cached_property
+    def metrics(self) -> JSON:
+        return obj(self.record.get("public_metrics"))
+
+    def tags(self, kind: str, key: str) -> list[str]:
+        return [str(e[key]) for e in objs(self.entities.get(kind)) if key in e]
+
+    def text(self) -> Any:
+        note = path(self.record, "note_tweet", "text")
+        return note if isinstance(note, str) else self.record.get("text")
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """An object carried by a tweet record (a user, medium, place, poll or included tweet)."""
+
+    item: JSON
+    seen: str
+
+
+def delivered_tweet(record: JSON) -> JSON:
+    """The tweet as X delivered it: the record without what `merge` added."""
+    tweet = {k: v for k, v in record.items() if k not in MERGED_KEYS}
+    if isinstance(tweet.get("attachments"), dict):
+        tweet["attachments"] = {
+            k: v for k, v in tweet["attachments"].items() if k not in ("media", "polls")
+        }
+    if isinstance(tweet.get("geo"), dict):
+        tweet["geo"] = {k: v for k, v in tweet["geo"].items() if k != "place"}
+    if isinstance(tweet.get("referenced_tweets"), list):
+        tweet["referenced_tweets"] = [
+            {k: v for k, v in r.items() if k != "tweet"} if isinstance(r, dict) else r
+            for r in tweet["referenced_tweets"]
+        ]
+    entities = tweet.get("entities")
+    if isinstance(entities, dict) and isinstance(entities.get("mentions"), list):
+        tweet["entities"] = {**entities, "mentions": [
+            {k: v for k, v in m.items() if k != "user"} if isinstance(m, dict) else m
+            for m in entities["mentions"]
+        ]}
+    return tweet
+
+
+def ident(value: Any) -> int | None:
+    """An id as X writes it (digits), as an int; None for anything else."""
+    return integer(value) if is_id(value) else None
+
+
+def _edit_root(t: TweetSource) -> int | None:
+    return t.edits[0] if t.edits else t.id
+
+
+def _included_edit_root(s: ItemSource) -> int | None:
+    edits = items(s.item.get("edit_history_tweet_ids")) or [s.item.get("id")]
+    return integer(edits[0])
+
+
+def _record(key: str) -> Callable[[TweetSource], Any]:
+    return lambda t: t.record.get(key)
+
+
+def _metric(key: str) -> Callable[[TweetSource], Any]:
+    return lambda t: t.metrics.get(key)
+
+
+def _item(key: str, inner: str | None = None) -> Callable[[ItemSource], Any]:
+    if inner is None:
+        return lambda s: s.item.get(key)
+    return lambda s: obj(s.item.get(key)).get(inner)
+
+
+def _seen(s: ItemSource | TweetSource) -> str:
+    return s.seen
+
+
+def _raw(s: ItemSource) -> JSON:
+    return s.item
+
+
+TWEETS = TableSpec("tweet_merge", "tweet_id", newest="collected_at", sequenced=True, all_columns=(
+    Column("tweet_id", "bigint", lambda t: t.id),
+    Column("author_id", "bigint", _record("author_id")),
+    Column("conversation_id", "bigint", _record("conversation_id")),
+    Column("in_reply_to_user_id", "bigint", _record("in_reply_to_user_id")),
+    Column("author_username", "text", lambda t: t.author.get("username")),
+    Column("author_name", "text", lambda t: t.author.get("name")),
+    Column("author_verified_type", "text", lambda t: t.author.get("verified_type")),
+    Column("created_at", "timestamptz", _record("created_at")),
+    Column("lang", "text", _record("lang")),
+    Column("text", "text", TweetSource.text),
+    Column("source", "text", _record("source")),
+    Column("possibly_sensitive", "boolean", _record("possibly_sensitive")),
+    Column("reply_settings", "text", _record("reply_settings")),
+    Column("retweet_count", "integer", _metric("retweet_count")),
+    Column("reply_count", "integer", _metric("reply_count")),
+    Column("like_count", "integer", _metric("like_count")),
+    Column("quote_count", "integer", _metric("quote_count")),
+    Column("bookmark_count", "integer", _metric("bookmark_count")),
+    Column("impression_count", "bigint", _metric("impression_count")),
+    Column("referenced_types", "text[]", lambda t: [r.get("type") for r in t.refs]),
+    Column("referenced_ids", "bigint[]", lambda t: [r.get("id") for r in t.refs]),
+    Column("hashtags", "text[]", lambda t: t.tags("hashtags", "tag")),
+    Column("mentions", "text[]", lambda t: t.tags("mentions", "username")),
+    Column("cashtags", "text[]", lambda t: t.tags("cashtags", "tag")),
+    Column("urls", "text[]", lambda t: [u.get("expanded_url") or u.get("url")
+                                        for u in objs(t.entities.get("urls"))]),
+    Column("media_keys", "text[]", lambda t: items(t.attachments.get("media_keys"))),
+    Column("media_types", "text[]", lambda t: [m.get("type")
+                                               for m in objs(t.attachments.get("media"))]),
+    Column("place_id", "text", lambda t: t.geo.get("place_id")),
+    Column("coordinates", "double precision[]", lambda t: path(t.geo, "coordinates",
+                                                                "coordinates")),
+    Column("withheld", "jsonb", _record("withheld")),
+    Column("edit_history_tweet_ids", "bigint[]", lambda t: t.edits or None),
+    Column("edit_root_id", "bigint", _edit_root),
+    Column("is_current", "boolean"),
+    Column("matching_rules", "jsonb", _record("matching_rules")),
+    Column("errors", "jsonb", _record("errors")),
+    Column("collect_source", "text", lambda t: path(t.record, PROVENANCE_KEY, "source")),
+    Column("collected_at", "timestamptz", _seen),
+    Column("kafka_topic", "text", lambda t: t.where.topic),
+    Column("kafka_partition", "integer", lambda t: t.where.partition),
+    Column("kafka_offset", "bigint", lambda t: t.where.offset),
+    Column("loaded_at", "timestamptz"),
+    Column("load_seq", "bigint"),
+    Column("raw", "jsonb", lambda t: delivered_tweet(t.record)),
+))
+
+AUTHORS = TableSpec("tweet_author", "user_id", all_columns=(
+    Column("user_id", "bigint", lambda s: ident(s.item.get("id"))),
+    Column("username", "text", _item("username")),
+    Column("name", "text", _item("name")),
+    Column("verified", "boolean", _item("verified")),
+    Column("verified_type", "text", _item("verified_type")),
+    Column("followers_count", "integer", _item("public_metrics", "followers_count")),
+    Column("following_count", "integer", _item("public_metrics", "following_count")),
+    Column("tweet_count", "integer", _item("public_metrics", "tweet_count")),
+    Column("created_at", "timestamptz", _item("created_at")),
+    Column("location", "text", _item("location")),
+    Column("description", "text", _item("description")),
+    Column("seen_at", "timestamptz", _seen),
+    Column("raw", "jsonb", _raw),
+))
+
+MEDIA = TableSpec("tweet_media", "media_key", all_columns=(
+    Column("media_key", "text", lambda s: str(s.item["media_key"])),
+    Column("type", "text", _item("type")),
+    Column("url", "text", _item("url")),
+    Column("preview_url", "text", _item("preview_image_url")),
+    Column("width", "integer", _item("width")),
+    Column("height", "integer", _item("height")),
+    Column("duration_ms", "integer", _item("duration_ms")),
+    Column("view_count", "bigint", _item("public_metrics", "view_count")),
+    Column("alt_text", "text", _item("alt_text")),
+    Column("seen_at", "timestamptz", _seen),
+    Column("raw", "jsonb", _raw),
+))
+
+PLACES = TableSpec("tweet_place", "place_id", all_columns=(
+    Column("place_id", "text", lambda s: str(s.item["id"])),
+    Column("full_name", "text", _item("full_name")),
+    Column("name", "text", _item("name")),
+    Column("country", "text", _item("country")),
+    Column("country_code", "text", _item("country_code")),
+    Column("place_type", "text", _item("place_type")),
+    Column("bbox", "double precision[]", _item("geo", "bbox")),
+    Column("seen_at", "timestamptz", _seen),
+    Column("raw", "jsonb", _raw),
+))
+
+POLLS = TableSpec("tweet_poll", "poll_id", all_columns=(
+    Column("poll_id", "text", lambda s: str(s.item["id"])),
+    Column("voting_status", "text", _item("voting_status")),
+    Column("end_datetime", "timestamptz", _item("end_datetime")),
+    Column("duration_minutes", "integer", _item("duration_minutes")),
+    Column("options", "jsonb", _item("options")),
+    Column("seen_at", "timestamptz", _seen),
+    Column("raw", "jsonb", _raw),
+))
+
+INCLUDED = TableSpec("tweet_included", "tweet_id", all_columns=(
+    Column("tweet_id", "bigint", lambda s: ident(s.item.get("id"))),
+    Column("author_id", "bigint", _item("author_id")),
+    Column("created_at", "timestamptz", _item("created_at")),
+    Column("text", "text", _item("text")),
+    Column("edit_root_id", "bigint", _included_edit_root),
+    Column("seen_at", "timestamptz", _seen),
+    Column("raw", "jsonb", lambda s: delivered_tweet(s.item)),
+))
+
+TABLES = (TWEETS, AUTHORS, MEDIA, PLACES, POLLS, INCLUDED)
+TWEET_COLUMNS = TWEETS.columns
+AUTHOR_COLUMNS = AUTHORS.columns
+MEDIA_COLUMNS = MEDIA.columns
+PLACE_COLUMNS = PLACES.columns
+POLL_COLUMNS = POLLS.columns
+INCLUDED_COLUMNS = INCLUDED.columns

@@ -1,0 +1,39 @@
+"""The one upsert builder on real PostgreSQL: newest copy wins, in a batch and across batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tweetpipe import db
+from tweetpipe.db.upsert import Upsert
+from tweetpipe.settings import Settings
+
+pytestmark = pytest.mark.integration
+UPSERT = Upsert("things", "id", ("id", "v", "at", "raw"), newest="at", unless_same="raw",
+                computed={"seq": sql.SQL("nextval('thing_seq')")},
+                touched={"changed": sql.SQL("true")})
+
+
+def stage(conn: psycopg.Connection[Any], rows: list[tuple[int, str, int, str]]) -> int:
+    conn.execute("TRUNCATE stage")
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO stage VALUES (%s, %s, %s, %s)", rows)
+    return UPSERT.run(conn, sql.Identifier("stage"))
+
+
+def test_newest_copy_wins(pipeline: Settings) -> None:
+    with db.connect(pipeline, autocommit=True) as conn:
+        conn.execute("CREATE SEQUENCE thing_seq")
+        conn.execute("CREATE TABLE things (id int PRIMARY KEY, v text, at int, raw text,"
+                     " seq bigint, changed boolean NOT NULL DEFAULT false)")
+        conn.execute("CREATE TABLE stage (id int, v text, at int, raw text)")
+        assert stage(conn, [(1, "old", 1, "a"), (1, "new", 2, "b"), (2, "x", 1, "c")]) == 2
+        assert stage(conn, [(1, "older", 0, "z")]) == 0  # an older copy never overwrites
+        assert stage(conn, [(2, "x", 5, "c")]) == 0  # same raw: nothing to update
+        assert stage(conn, [(2, "y", 6, "d")]) == 1
+        rows = conn.execute("SELECT id, v, at, seq, changed FROM things ORDER BY id").fetchall()
+    assert rows == [(1, "new", 2, 1, False), (2, "y", 6, 5, True)]
