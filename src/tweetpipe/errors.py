@@ -1,4 +1,34 @@
-"""One exception root. Every error says whether retrying can help, and carries its context."""
+"""One exception root. Every error says whether retrying can help, and carries its context.
+
+The tree (R: `retryable`, the same call may succeed later; the rest need a person or are about
+one record)::
+
+    TweetpipeError
+    ├── ConfigError                  a setting is wrong; the message names it
+    │   └── DatabaseConfigError      (also a DatabaseError) login, database or schema refused
+    ├── ServiceError                 a local Kafka/PostgreSQL could not be installed or started
+    ├── KafkaError                   Kafka refused an operation           (kafka/errors.py)
+    │   └── RetryableKafkaError   R  brokers unreachable, timed out, leader moving
+    ├── DatabaseError                PostgreSQL refused (e.g. disk full)  (db/errors.py)
+    │   ├── RetryableDatabaseError R connection lost, server restarting, deadlock
+    │   ├── DatabaseConfigError      see above
+    │   └── RowRefusedError          one row's values refused: that row is dead-lettered
+    ├── RecordError                  one input record is unusable: dead-lettered, never fatal
+    ├── XApiError                    the X API answered with an error     (xapi/errors.py)
+    │   ├── AuthError                401/403: the token is missing, wrong or lacks access
+    │   ├── RequestError             any other 4xx: the request is wrong
+    │   └── RetryableXApiError    R
+    │       └── TransientError    R
+    │           ├── NetworkError  R  connection failed or dropped
+    │           │   └── StreamStalled R no byte within the stall timeout
+    │           ├── ServerError   R  5xx
+    │           └── RateLimited   R  429 (waits until the window resets)
+    ├── TransformError               the Spark job failed
+    └── WaitTimeout               R  something did not happen by its deadline (retry.py)
+
+Foreign errors are mapped at one boundary per library: psycopg's by SQLSTATE in `db/errors.py`,
+confluent-kafka's in `kafka/errors.py`, httpx's and X's HTTP statuses in `xapi/client.py`.
+"""
 
 from __future__ import annotations
 

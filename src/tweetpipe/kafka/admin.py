@@ -7,8 +7,9 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from tweetpipe.errors import KafkaError, RetryableKafkaError
+from tweetpipe.errors import RetryableKafkaError, last_line
 from tweetpipe.kafka.configuration import client_config
+from tweetpipe.kafka.errors import already_exists, from_kafka
 from tweetpipe.settings import Settings
 
 
@@ -20,8 +21,8 @@ def ensure_topic(settings: Settings, topic: str | None = None, *, timeout: float
         existing = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
         raise RetryableKafkaError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}", topic=name
-        ) from exc
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {last_line(exc)}",
+            topic=name) from exc
     if name in existing:
         return
     futures = admin.create_topics(
@@ -30,11 +31,9 @@ def ensure_topic(settings: Settings, topic: str | None = None, *, timeout: float
     try:
         futures[name].result(timeout=timeout)
     except KafkaException as exc:
-        if exc.args and exc.args[0].code() == "TOPIC_ALREADY_EXISTS":
+        if already_exists(exc):
             return
-        if "already exists" in str(exc):
-            return
-        raise KafkaError(f"cannot create topic: {exc}", topic=name) from exc
+        raise from_kafka(exc, "cannot create topic", topic=name) from exc
 
 
 def watermarks(settings: Settings, topic: str | None = None) -> dict[int, tuple[int, int]]:
@@ -45,8 +44,8 @@ def watermarks(settings: Settings, topic: str | None = None) -> dict[int, tuple[
         meta = admin.list_topics(name, timeout=10).topics.get(name)
     except KafkaException as exc:
         raise RetryableKafkaError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}", topic=name
-        ) from exc
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {last_line(exc)}",
+            topic=name) from exc
     if meta is None or meta.error is not None:
         return {}
     consumer = Consumer(client_config(settings, "tweetpipe-status", **{

@@ -18,6 +18,7 @@ from confluent_kafka import KafkaException, Producer
 from tweetpipe import retry
 from tweetpipe.errors import KafkaError, RetryableKafkaError
 from tweetpipe.kafka.configuration import client_config
+from tweetpipe.kafka.errors import from_kafka
 from tweetpipe.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,8 @@ class TweetProducer:
                     self.topic, value=value, key=key.encode() if key is not None else None,
                     headers=dict(headers) if headers else None, on_delivery=self._on_delivery)
             except KafkaException as exc:
-                raise KafkaError(f"cannot produce: {exc.args[0].str()}", topic=self.topic,
-                                 key=key, size=len(value)) from exc
+                raise from_kafka(exc, "cannot produce", topic=self.topic, key=key,
+                                 size=len(value)) from exc
 
         try:
             produce()

@@ -23,8 +23,9 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 
 from tweetpipe import db, kafka, retry
 from tweetpipe.db import errors as db_errors
-from tweetpipe.errors import DatabaseError, KafkaError, RecordError, RowRefusedError
+from tweetpipe.errors import DatabaseError, RecordError, RowRefusedError
 from tweetpipe.kafka import KAFKA_LOG
+from tweetpipe.kafka.errors import from_kafka
 from tweetpipe.load import lag, writer
 from tweetpipe.load.rows import Coordinates, Parsed, parse_message
 from tweetpipe.settings import Settings
@@ -188,7 +189,8 @@ class Loader:
     def _add(self, batch: Batch, msg: Any) -> None:
         if msg.error():
             if msg.error().fatal():
-                raise KafkaError(f"consumer failed: {msg.error()}", topic=self.topic)
+                raise from_kafka(msg.error(), "consumer failed", topic=self.topic,
+                                 partition=msg.partition())
             return
         if msg.partition() not in self._assigned:
             return  # revoked while fetched: its new owner reads it from the stored offset
