@@ -100,3 +100,14 @@ def test_postgres_works_from_a_home_the_postgres_account_cannot_reach() -> None:
         shutil.rmtree(private, ignore_errors=True)
         shutil.rmtree(where.parent.parent, ignore_errors=True)
     assert not postgres_server.status(settings).healthy
+
+
+def test_kafka_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 id in 64 did, and `kafka-storage format -t -xyz` then failed to start the broker.
+    import uuid
+
+    dashed, plain = uuid.UUID(bytes=b"\xf8" + b"\x01" * 15), uuid.UUID(bytes=b"\x10" * 16)
+    drawn = iter([dashed, plain])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
+    cluster_id = kafka_broker._random_cluster_id()
+    assert not cluster_id.startswith("-") and len(cluster_id) == 22

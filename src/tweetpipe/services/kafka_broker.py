@@ -119,14 +119,19 @@ def _controller_port(home: Path, host: str) -> int:
 def _format(java: str, cp: str, props: Path) -> None:
     cluster_id = _random_cluster_id()
     done = subprocess.run(
-        [java, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-         "-c", str(props)], capture_output=True, text=True, check=False)
+        [java, "-cp", cp, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+         f"--config={props}"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ServiceError(f"formatting Kafka's storage failed: {done.stdout}{done.stderr}")
 
 
 def _random_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id (URL-safe base64 of a UUID). Like Kafka's own `Uuid.randomUuid`, never
+    one starting with "-": command lines would take it for an option (1 start in 64)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _properties(settings: Settings, host: str, port: int, controller_port: int) -> str:
