@@ -127,8 +127,10 @@ def summarize(settings: Settings, *, expected: int) -> None:
             " FROM tweet_transformed ORDER BY (sentiment IS NULL), abs(sentiment) DESC,"
             " tweet_id LIMIT 5").fetchall()
         top = trends.top_hashtags(conn, limit=5)
-    table = Table("tweet_id", "lang", "sentiment", "score", title="tweet_transformed")
-    table.add_column("clean_text", no_wrap=True, overflow="ellipsis", max_width=60)
+    table = Table(title="tweet_transformed", expand=True)  # one line a tweet, at any width
+    for name in ("tweet_id", "lang", "sentiment", "score"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("clean_text", no_wrap=True, overflow="ellipsis", ratio=1)
     for tweet_id, lang, label, score, text in rows:
         table.add_row(str(tweet_id), str(lang), str(label), str(score), (text or "")[:70])
     out.print(table)

@@ -54,16 +54,26 @@ def show(console: Console, counters: C, *, every: float = PLAIN_EVERY,
          final: bool = True) -> Iterator[C]:
     """Render `counters.line()` while the block runs; print the last line at its end (also when
     it fails: what was done before an error matters) unless `final` is False."""
+    printed = [""]  # the last plain line printed: the final one is not printed twice
+
+    def plain() -> None:
+        line = counters.line()
+        if line != printed[0]:
+            console.print(line, soft_wrap=True)
+            printed[0] = line
+
     try:
         if console.is_terminal:
             with _live(console, counters):
                 yield counters
         else:
-            with periodic(lambda: console.print(counters.line(), soft_wrap=True), every=every):
+            with periodic(plain, every=every):
                 yield counters
     finally:
-        if final:
-            console.print(counters.line(), soft_wrap=not console.is_terminal)
+        if final and console.is_terminal:
+            console.print(counters.line())
+        elif final:
+            plain()
 
 
 @contextmanager

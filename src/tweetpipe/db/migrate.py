@@ -114,4 +114,4 @@ def _apply(conn: psycopg.Connection[Any], migration: Migration, settings: Settin
         error = classify(exc, settings)
         raise type(error)(f"migration {migration.file} failed: {error.message}",
                           **error.context) from exc
-    log.info("applied migration %s", migration.file)
+    log.debug("applied migration %s", migration.file)
