@@ -161,10 +161,13 @@ def spy_on(monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...]) -> list[str]
 
 
 def feed_stream(emu: Any, tweets: int, seed: int) -> threading.Thread:
-    """Once a client is connected to the sample stream, add `tweets` synthetic tweets."""
+    """Once a NEW client is connected to the sample stream (an earlier connection may not be
+    closed yet), add `tweets` synthetic tweets."""
+    stream = emu.stream_stats("stream_sample")
+    before = stream.connections
 
     def feed() -> None:
-        wait_until(lambda: emu.stream_stats("stream_sample").active == 1, 60,
+        wait_until(lambda: stream.connections > before and stream.active >= 1, 60,
                    "nothing connected to the sample stream")
         emu.add_synthetic(SyntheticSource(seed=seed), count=tweets)
 

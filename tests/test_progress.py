@@ -28,7 +28,10 @@ class Ticking:
 
 def console(*, terminal: bool) -> tuple[Console, io.StringIO]:
     out = io.StringIO()
-    return Console(file=out, force_terminal=terminal, width=100), out
+    # the same whatever TERM the suite runs under (rich takes TERM=dumb for a terminal that
+    # can neither redraw a line nor show colours)
+    return Console(file=out, force_terminal=terminal, force_interactive=terminal,
+                   color_system="standard" if terminal else None, width=100), out
 
 
 def test_not_a_terminal_prints_one_plain_line_per_interval() -> None:
@@ -54,7 +57,8 @@ def test_a_plain_line_is_never_wrapped_and_a_wait_counts_down() -> None:
     assert 850 < left[-1] < left[0] < 900  # counts down to the reset
 
 
-def test_a_terminal_renders_through_rich_live() -> None:
+def test_a_terminal_renders_through_rich_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")  # the suite may run under TERM=dumb
     term, out = console(terminal=True)
     with progress.show(term, Ticking(), every=0.1) as counters:
         time.sleep(0.6)
@@ -105,3 +109,14 @@ def test_collect_line_and_transform_wording() -> None:
     assert stats.problems == ["file:3: truncated"]
     assert rows_read(431, full=True) == "re-read 431 rows (full)"
     assert rows_read(3, full=False) == "read 3 new rows"
+
+
+def test_a_dumb_terminal_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")  # a terminal that cannot redraw a line in place
+    out = io.StringIO()
+    dumb = Console(file=out, force_terminal=True, width=100)
+    with progress.show(dumb, Ticking(), every=0.1):
+        time.sleep(0.35)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 3 and all(line.startswith("tick ") for line in lines)
+    assert "\x1b[?25l" not in out.getvalue()

@@ -63,14 +63,14 @@ def show(console: Console, counters: C, *, every: float = PLAIN_EVERY,
             printed[0] = line
 
     try:
-        if console.is_terminal:
+        if console.is_interactive:  # a terminal that can redraw a line (not TERM=dumb)
             with _live(console, counters):
                 yield counters
         else:
             with periodic(plain, every=every):
                 yield counters
     finally:
-        if final and console.is_terminal:
+        if final and console.is_interactive:
             console.print(counters.line())
         elif final:
             plain()
