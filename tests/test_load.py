@@ -23,17 +23,21 @@ pytestmark = pytest.mark.integration
 def test_replay_and_load_every_sample_exactly_once(pipeline: Settings) -> None:
     replay(pipeline, all_files())
     stats = load_all(pipeline)
-    assert (stats.messages, stats.rows, stats.dead_letters) == (532, 531, 1)
+    # 531 tweets, the truncated line, and one message of the 3 errors naming no tweet of their
+    # page (withheld.jsonl:5): neither a row of tweet_merge nor a dead letter
+    assert (stats.messages, stats.rows, stats.dead_letters, stats.api_errors) == (533, 531, 1, 3)
     assert count(pipeline, "tweet_merge") == 431
     assert count(pipeline, "dead_letters") == 1
+    assert count(pipeline, "api_errors") == 3
     assert stored_offsets_equal_log_end(pipeline)
     assert stats.stored >= 431 and stats.stored + stats.unchanged == 531
     replay(pipeline, all_files())  # the same files again: no new rows
     again = load_all(pipeline)
-    assert (again.messages, again.rows, again.dead_letters) == (532, 531, 1)
+    assert (again.messages, again.rows, again.dead_letters) == (533, 531, 1)
     assert (again.stored, again.unchanged) == (0, 531), "nothing new was written"
     assert count(pipeline, "tweet_merge") == 431
     assert count(pipeline, "dead_letters") == 2  # the truncated line, once per replay
+    assert count(pipeline, "api_errors") == 3  # the same errors served at the same time
     assert stored_offsets_equal_log_end(pipeline)
 
 

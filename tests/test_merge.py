@@ -1,6 +1,12 @@
 import pytest
 
-from tweetpipe.collect.records import PROVENANCE_KEY, merge_payload, payload_tweets
+from tweetpipe.collect.records import (
+    PROVENANCE_KEY,
+    is_errors_record,
+    merge_payload,
+    payload_tweets,
+    split_payload,
+)
 from tweetpipe.errors import RecordError
 
 from .data import payloads
@@ -73,3 +79,41 @@ def test_error_only_payload_has_no_tweets() -> None:
 def test_not_a_payload(payload: object) -> None:
     with pytest.raises(RecordError):
         payload_tweets(payload)
+
+
+def test_a_suspended_users_error_is_attached_to_the_tweet_mentioning_them() -> None:
+    split = split_payload(payloads("2sets")[0], provenance=PROV)  # #kpop, one partial error
+    (error,) = payloads("2sets")[0]["errors"]
+    assert error["detail"] == "User has been suspended: [leeseunggi]."
+    claimed = [r for r in split.tweets if r.get("errors")]
+    assert [r["id"] for r in claimed] == ["1440716248904450056"]
+    assert claimed[0]["errors"] == [error] and split.errors is None
+
+
+def test_errors_naming_no_tweet_travel_as_one_errors_record() -> None:
+    page = payloads("withheld")[4]  # three suspended users no tweet of the page mentions
+    split = split_payload(page, provenance=PROV)
+    assert not any(r.get("errors") for r in split.tweets)
+    assert split.errors == {"errors": page["errors"],
+                            PROVENANCE_KEY: {**PROV, "kind": "api_errors"}}
+    assert is_errors_record(split.errors) and not is_errors_record(split.tweets[0])
+    assert list(merge_payload(page, provenance=PROV)) == split.tweets
+    only_errors = split_payload({"errors": page["errors"]}, provenance=PROV)
+    assert only_errors.tweets == [] and only_errors.errors == split.errors
+
+
+@pytest.mark.parametrize(("error", "claimed"), [
+    ({"resource_type": "media", "value": "3_1611076914248286208"}, True),
+    ({"resource_type": "user", "value": "TRADING22971312"}, True),  # the author, any case
+    ({"resource_type": "user", "resource_id": "1291963157271863297"}, True),  # the author's id
+    ({"resource_type": "tweet", "value": "1291963157271863297"}, False),  # an id of a user
+    ({"resource_type": "poll", "value": "3_1611076914248286208"}, False),  # a media key
+    ({"resource_id": "1611077073803841538"}, True),  # no type: any part
+    ({"resource_type": "place", "value": "nowhere"}, False),
+])
+def test_errors_are_matched_by_the_kind_and_value_they_name(
+        error: dict[str, str], claimed: bool) -> None:
+    page = {**payloads("cashtags")[0], "errors": [error]}
+    split = split_payload(page, provenance=PROV)
+    assert (split.tweets[0].get("errors") == [error]) is claimed
+    assert (split.errors is None) is claimed

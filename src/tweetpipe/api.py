@@ -52,7 +52,8 @@ Counted = TypeVar("Counted", CollectStats, LoadStats)
 
 #: the tables `status()` counts (those that exist).
 STATUS_TABLES = ("tweet_merge", "tweet_author", "tweet_media", "tweet_place", "tweet_poll",
-                 "tweet_included", "dead_letters", "tweet_transformed", "trend_minute")
+                 "tweet_included", "dead_letters", "api_errors", "tweet_transformed",
+                 "trend_minute")
 TWEET_COLUMNS = ("tweet_id", "created_at", "author_username", "lang", "text", "hashtags",
                  "mentions", "retweet_count", "reply_count", "like_count", "quote_count",
                  "collect_source")
@@ -203,6 +204,35 @@ class Pipeline:
             collect.StreamCollector(client, producer, options, state_dir=self.settings.state_dir,
                                     progress=stats).run()
         return stats
+
+    def counts(self, query: str, *, archive: bool = False, granularity: str = "day",
+               start_time: str | None = None, end_time: str | None = None,
+               since_id: str | None = None, until_id: str | None = None,
+               stop: threading.Event | None = None, backoff_scale: float = 1.0,
+               ) -> pd.DataFrame:
+        """How many tweets `query` matches per `granularity` (day, hour or minute), from X's
+        recent (or `archive=True` full-archive) counts endpoint: to size a collection before
+        running it. Needs TWITTER_BEARER_TOKEN; nothing goes to Kafka.
+
+        A DataFrame with one row per bucket, oldest first: `start`, `end` (UTC timestamps) and
+        `tweet_count`; `df.tweet_count.sum()` is the total. X's default window is the last 7
+        (recent) or 30 (archive) days; `start_time`/`end_time` (RFC 3339) set another.
+        """
+        import pandas as pd
+
+        from tweetpipe.collect.counts import CountsOptions, fetch_counts
+
+        options = CountsOptions(query, archive, granularity, start_time, end_time, since_id,
+                                until_id)
+        options.params()  # a bad option fails before any request
+        with self._x_client(CollectStats(), stop=stop, backoff_scale=backoff_scale) as client:
+            buckets = fetch_counts(client, options, stop)
+        frame = pd.DataFrame.from_records(
+            [(b.start, b.end, b.tweet_count) for b in buckets],
+            columns=["start", "end", "tweet_count"])
+        for column in ("start", "end"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        return frame.astype({"tweet_count": "int64"})
 
     def _x_client(self, stats: CollectStats, *, stop: threading.Event | None,
                   stall_timeout: float = 20.0, backoff_scale: float = 1.0) -> XClient:

@@ -14,11 +14,12 @@ import json
 import os
 import sys
 from collections import Counter
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 from tweetpipe_emulator.emulator import run_forever
-from tweetpipe_emulator.options import DEFAULT_TOKEN, EmulatorOptions
+from tweetpipe_emulator.options import ACCESS_LEVELS, DEFAULT_TOKEN, EmulatorOptions
 from tweetpipe_emulator.store import TweetStore
 
 TOKEN_ENV = "TWEETPIPE_EMULATOR_TOKEN"
@@ -35,7 +36,8 @@ def match_all_query(store: TweetStore) -> str:
     todo = {e.id: set(e.subject.tokens) - {""} for e in store.newest_first()}
     words: list[str] = []
     while todo:
-        counts = Counter(w for tokens in todo.values() for w in tokens if w.lower() != "or")
+        counts = Counter(w for tokens in todo.values() for w in tokens
+                         if w not in ("or", "and"))  # X: ambiguous outside quotes
         if not counts:
             break
         best = max(sorted(counts), key=counts.__getitem__)
@@ -56,7 +58,29 @@ def parser() -> argparse.ArgumentParser:
                    help=f"bearer token it accepts (default ${TOKEN_ENV} or {DEFAULT_TOKEN!r})")
     p.add_argument("--ready-json", action="store_true",
                    help="print {url, match_all_query} as the first stdout line")
+    p.add_argument("--access-level", choices=sorted(ACCESS_LEVELS), default="pro",
+                   help="X access level whose query-length and rule limits apply (default pro)")
+    p.add_argument("--query-max-length", type=int, default=None,
+                   help="longest recent-search query (default: the access level's, 512)")
+    p.add_argument("--max-rules", type=int, default=None,
+                   help="most filtered-stream rules (default: the access level's)")
+    p.add_argument("--clock", type=_clock, default=None,
+                   help="the emulator's now: an RFC 3339 time or 'newest' (the newest recorded "
+                        "tweet's time); default: the wall clock for synthetic tweets, recordings "
+                        "as of their recording")
     return p
+
+
+def _clock(text: str) -> datetime | str:
+    if text == "newest":
+        return text
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from exc
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone (e.g. Z): {text!r}")
+    return when
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     files = tuple(args.data or ([] if args.synthetic else bundled_sample()))
     token = args.token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
     options = EmulatorOptions(port=args.port, data_files=files, synthetic_rate=args.synthetic,
-                              faults=args.faults, token=token)
+                              faults=args.faults, token=token, access_level=args.access_level,
+                              query_max_length=args.query_max_length, max_rules=args.max_rules,
+                              clock=args.clock)
 
     def announce(url: str, store: TweetStore) -> None:
         if args.ready_json:

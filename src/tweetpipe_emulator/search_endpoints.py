@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from tweetpipe_emulator.expand import RequestedFields, render
 from tweetpipe_emulator.problems import ApiError, bad_param, invalid_request
 from tweetpipe_emulator.query import Node, QueryError, parse_query
 from tweetpipe_emulator.store import Entry, Json, TweetStore, parse_time
+from tweetpipe_emulator.validation import ascii_int, is_id
 
 MAX_RESULTS = {"search_recent": 100, "search_all": 500}
 _TOKEN_PREFIX = "b26v89c19zqg8o3f"  # X's tokens look like this: lowercase base36
@@ -33,11 +34,8 @@ def _int_param(params: Mapping[str, str], name: str, lo: int, hi: int, default: 
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = lo - 1
-    if not lo <= value <= hi:
+    value = ascii_int(raw)
+    if value is None or not lo <= value <= hi:
         msg = f"The `{name}` query parameter value [{raw}] is not between {lo} and {hi}"
         raise bad_param(name, raw, msg)
     return value
@@ -47,7 +45,7 @@ def _id_param(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 19:
+    if not is_id(raw):
         raise bad_param(name, raw, f"The `{name}` query parameter value [{raw}] is not valid")
     return int(raw)
 
@@ -76,6 +74,9 @@ def query_param(params: Mapping[str, str]) -> Node:
     except QueryError as exc:
         msg = f"There were errors processing your request: {exc.message}"
         raise bad_param("query", raw, msg) from exc
+    except RecursionError as exc:  # nested deeper than the parser goes: X answers 400 too
+        msg = "There were errors processing your request: the query is nested too deeply"
+        raise bad_param("query", raw, msg) from exc
 
 
 def _in_time(entry: Entry, start: datetime | None, end: datetime | None) -> bool:
@@ -99,8 +100,10 @@ def _cursor(params: Mapping[str, str], until: int | None) -> int | None:
     return after if until is None else min(after, until)
 
 
-def search(store: TweetStore, endpoint: str, params: Mapping[str, str]) -> Json:
-    """Answer one search request; raises ApiError for invalid parameters."""
+def search(store: TweetStore, endpoint: str, params: Mapping[str, str],
+           visible: Callable[[Entry], bool] | None = None) -> Json:
+    """Answer one search request; raises ApiError for invalid parameters. `visible` says which
+    tweets exist for this request (recent search's 7-day window, a set clock)."""
     node = query_param(params)
     limit = _int_param(params, "max_results", 10, MAX_RESULTS[endpoint], 10)
     since, until = _id_param(params, "since_id"), _id_param(params, "until_id")
@@ -113,7 +116,8 @@ def search(store: TweetStore, endpoint: str, params: Mapping[str, str]) -> Json:
     hits: list[Entry] = []
     more = False
     for entry in store.newest_first(below=_cursor(params, until), above=since):
-        if _in_time(entry, start, end) and node.match(entry.subject):
+        if (visible is None or visible(entry)) and _in_time(entry, start, end) \
+                and node.match(entry.subject):
             if len(hits) == limit:
                 more = True
                 break

@@ -45,6 +45,8 @@ class EmulatorState:
         self.limiter = RateLimiter(self.options.rate_limit)
         self.faults = FaultInjector(parse_faults(self.options.faults))
         self.streams = {name: StreamEndpointStats() for name in STREAMS}
+        self.rules.max_rules = self.options.limits.max_rules
+        self.rules.rule_max_length = self.options.limits.rule_max_length
 
     @property
     def stall_s(self) -> float:

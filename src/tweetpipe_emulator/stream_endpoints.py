@@ -14,6 +14,7 @@ from tweetpipe_emulator.expand import RequestedFields, render
 from tweetpipe_emulator.problems import OPERATIONAL_DISCONNECT, bad_param
 from tweetpipe_emulator.state import EmulatorState
 from tweetpipe_emulator.store import Entry, Json
+from tweetpipe_emulator.validation import ascii_int
 
 Writer = Callable[[bytes], None]
 KEEPALIVE = b"\r\n"
@@ -29,10 +30,11 @@ class StreamClosed(Exception):
 
 def backfill_param(params: Mapping[str, str]) -> int:
     raw = params.get("backfill_minutes", "0")
-    if not raw.isdigit() or not 0 <= int(raw) <= 5:
+    value = ascii_int(raw)
+    if value is None or not 0 <= value <= 5:
         msg = f"The `backfill_minutes` query parameter value [{raw}] is not between 0 and 5"
         raise bad_param("backfill_minutes", raw, msg)
-    return int(raw)
+    return value
 
 
 @dataclass

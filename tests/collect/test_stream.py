@@ -41,7 +41,9 @@ def test_faulty_stream_lands_every_delivered_tweet_once(pipeline: Settings) -> N
         runner = CliRunner()
         cli.State.settings = api
         for lang, words in WORDS.items():
-            added = runner.invoke(cli.app, ["rules", "add", " OR ".join(words), "--tag", lang])
+            # X refuses a bare "and"/"or" as a keyword: quoted, it is one
+            rule = " OR ".join(f'"{w}"' if w.lower() in ("and", "or") else w for w in words)
+            added = runner.invoke(cli.app, ["rules", "add", rule, "--tag", lang])
             assert added.exit_code == 0, added.output
         fed, progress = threading.Event(), collect.CollectStats()
         options = StreamOptions(backoff=Backoff(scale=0.01))

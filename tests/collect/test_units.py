@@ -246,16 +246,16 @@ def test_stream_stalled_is_raised_on_a_read_timeout() -> None:
 def test_journal_frames_commit_and_torn_tail(tmp_path: Path) -> None:
     journal = Journal(tmp_path, "j")
     first = journal.append(b"one\nwith newline", "s#1")
-    journal.append(b"two", "s 2")
-    assert [(o, line) for _, o, line in journal.frames(0)] == [
-        ("s#1", b"one\nwith newline"), ("s_2", b"two")]
+    journal.append(b"two", "s 2", "2026-01-01T00:00:00.250Z")
+    assert [(f.origin, f.line, f.served_at) for f in journal.frames(0)] == [
+        ("s#1", b"one\nwith newline", None), ("s_2", b"two", "2026-01-01T00:00:00.250Z")]
     journal.commit(first)
     journal.close()
     with (tmp_path / "j.journal").open("ab") as handle:
         handle.write(b"99 torn\npartial")  # a crash in the middle of a write
     again = Journal(tmp_path, "j")
     assert again.committed == first
-    assert [line for _, _, line in again.frames(again.committed)] == [b"two"]
+    assert [f.line for f in again.frames(again.committed)] == [b"two"]
     again.commit(again.size)
     assert again.size == 0 and again.committed == 0
 

@@ -37,3 +37,18 @@ def test_newest_copy_wins(pipeline: Settings) -> None:
         assert stage(conn, [(2, "y", 6, "d")]) == 1
         rows = conn.execute("SELECT id, v, at, seq, changed FROM things ORDER BY id").fetchall()
     assert rows == [(1, "new", 2, 1, False), (2, "y", 6, 5, True)]
+
+
+def test_a_key_of_several_columns(pipeline: Settings) -> None:
+    pairs = Upsert("pairs", ("a", "b"), ("a", "b", "v", "at"), newest="at")
+    with db.connect(pipeline, autocommit=True) as conn:
+        conn.execute("CREATE TABLE pairs (a int, b text, v text, at int, PRIMARY KEY (a, b))")
+        conn.execute("CREATE TABLE pair_stage (a int, b text, v text, at int)")
+        conn.execute("INSERT INTO pair_stage VALUES (1, 'x', 'old', 1), (1, 'x', 'new', 2),"
+                     " (1, 'y', 'other', 1), (2, 'x', 'third', 1)")
+        assert pairs.run(conn, sql.Identifier("pair_stage")) == 3
+        conn.execute("TRUNCATE pair_stage")
+        conn.execute("INSERT INTO pair_stage VALUES (1, 'x', 'older', 0), (1, 'y', 'newer', 5)")
+        assert pairs.run(conn, sql.Identifier("pair_stage")) == 1
+        rows = conn.execute("SELECT a, b, v FROM pairs ORDER BY a, b").fetchall()
+    assert rows == [(1, "x", "new"), (1, "y", "newer"), (2, "x", "third")]

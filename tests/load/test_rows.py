@@ -1,12 +1,14 @@
+from collections import Counter
+
 import orjson
 import pytest
 
-from tweetpipe.collect.records import merge_payload
+from tweetpipe.collect.records import merge_payload, split_payload
 from tweetpipe.errors import RecordError
-from tweetpipe.load.columns import INCLUDED, TWEETS
+from tweetpipe.load.columns import API_ERRORS, INCLUDED, TWEETS
 from tweetpipe.load.rows import Coordinates, decode, delivered_tweet, parse_message
 
-from ..data import payloads
+from ..data import LONG_POST_ID, page_with_long_post, payloads
 
 WHERE = Coordinates("t", 0, 5)
 MAX = 1024 * 1024
@@ -79,3 +81,78 @@ def test_unusable_records(value: bytes, reason: str) -> None:
 def test_oversize() -> None:
     with pytest.raises(RecordError, match="oversize"):
         parse_message(b'{"id":"1","text":"' + b"x" * 200 + b'"}', WHERE, max_bytes=100)
+
+
+def parsed_page(page: dict, **provenance: str) -> dict[str, object]:  # type: ignore[type-arg]
+    prov = {"source": "t", **provenance}
+    return {r["id"]: parse_message(orjson.dumps(r), WHERE, max_bytes=MAX)
+            for r in merge_payload(page, provenance=prov)}
+
+
+def test_a_long_post_has_its_note_text_and_entities() -> None:
+    page, _ = page_with_long_post()
+    post = parsed_page(page)[LONG_POST_ID].tweet
+    assert row(post, "text").endswith("#labourshortages #brexit #BrexitChaos")
+    assert row(post, "hashtags") == ["labourshortages", "brexit", "BrexitChaos"]
+    assert row(post, "mentions") == ["YouTube"] and row(post, "urls") == [
+        "https://youtu.be/qJrz3Ambln8"]
+    assert row(post, "analysed_text") == "own"
+    assert row(post, "analysis_hashtags") == row(post, "hashtags")
+
+
+def test_a_retweet_is_analysed_on_its_originals_full_text() -> None:
+    page, retweet_id = page_with_long_post()
+    parsed = parsed_page(page)
+    retweet, post = parsed[retweet_id].tweet, parsed[LONG_POST_ID].tweet
+    assert row(retweet, "text").startswith("RT @SonofGroucho: ") and row(retweet, "text")[-1] == "…"
+    assert row(retweet, "hashtags") == [] and row(retweet, "mentions") == ["SonofGroucho"]
+    assert row(retweet, "analysed_text") == "retweeted_original"
+    for column in ("text", "hashtags", "mentions", "cashtags", "urls"):
+        assert row(retweet, f"analysis_{column}") == row(post, column)
+    included = {r[0]: r for r in parsed[retweet_id].included}
+    assert included[int(LONG_POST_ID)][INCLUDED.index("text")] == row(post, "text")
+
+
+def test_a_retweet_without_its_original_is_analysed_on_its_cut_text() -> None:
+    page = payloads("withheld")[4]  # 38 of its 49 retweets' originals are not in `includes`
+    kinds = Counter(row(p.tweet, "analysed_text") for p in parsed_page(page).values()
+                    if "retweeted" in row(p.tweet, "referenced_types"))
+    assert kinds == {"truncated_retweet": 38, "retweeted_original": 11}
+    page = payloads("withheld")[3]
+    page["includes"]["tweets"] = []
+    (one,) = [p.tweet for p in parsed_page(page).values()
+              if row(p.tweet, "tweet_id") == 1257786232978968578]
+    assert row(one, "analysed_text") == "truncated_retweet"
+    assert row(one, "analysis_text") == row(one, "text") == "RT @frankgore: #Year16 ✈️✈️✈️"
+    assert row(one, "analysis_hashtags") == ["Year16"]
+
+
+def test_served_time_is_xs_else_the_collection_time() -> None:
+    page = payloads("cashtags")[0]
+    served = parsed_page(page, collected_at="2026-01-02T00:00:00Z",
+                         served_at="2023-01-05T19:10:27+00:00")
+    (tweet,) = [p.tweet for p in served.values()]
+    assert row(tweet, "served_at") == "2023-01-05T19:10:27+00:00"
+    assert row(tweet, "collected_at") == "2026-01-02T00:00:00Z"
+    (author_seen,) = {a[-2] for p in served.values() for a in p.authors}
+    assert author_seen == "2023-01-05T19:10:27+00:00"
+    (unknown,) = [p.tweet for p in parsed_page(page, collected_at="2026-01-02T00:00:00Z",
+                                               served_at="yesterday").values()]
+    assert row(unknown, "served_at") == "2026-01-02T00:00:00Z"
+
+
+def test_an_errors_record_becomes_api_error_rows_and_no_tweet() -> None:
+    split = split_payload(payloads("withheld")[4], provenance={
+        "source": "replay", "origin": "withheld.jsonl:5", "served_at": "2021-06-14T11:15:14Z"})
+    assert split.errors is not None
+    parsed = parse_message(orjson.dumps(split.errors), WHERE, max_bytes=MAX)
+    assert parsed.tweet is None and parsed.where == WHERE
+    values = [r[API_ERRORS.index("value")] for r in parsed.api_errors]
+    assert values == ["RSS4India", "Anoop455", "2245"]
+    first = dict(zip(API_ERRORS.columns, parsed.api_errors[0], strict=True))
+    assert first["detail"] == "User has been suspended: [RSS4India]."
+    assert (first["origin"], first["served_at"], first["kafka_offset"]) == (
+        "withheld.jsonl:5", "2021-06-14T11:15:14Z", 5)
+    assert len({r[API_ERRORS.index("error_key")] for r in parsed.api_errors}) == 3
+    with pytest.raises(RecordError, match="without errors"):
+        parse_message(orjson.dumps({**split.errors, "errors": [1]}), WHERE, max_bytes=MAX)

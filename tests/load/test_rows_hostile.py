@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tweetpipe.collect.records import merge_payload
+from tweetpipe.collect.records import merge_payload, split_payload
 from tweetpipe.errors import RecordError
 from tweetpipe.load.columns import TWEETS
 from tweetpipe.load.rows import SIDE_TABLES, Coordinates, Parsed, parse_message
@@ -49,9 +49,21 @@ def real_records() -> list[dict[str, Any]]:
             for r in merge_payload(p, provenance=prov)]
 
 
+@cache
+def real_errors_records() -> list[dict[str, Any]]:
+    """The records of partial errors no tweet claims (`withheld` has one), with a made one."""
+    prov = {"source": "test", "served_at": "2021-06-14T11:15:14Z"}
+    found = [s.errors for f in all_files() for p in payloads(f.stem)
+             if (s := split_payload(p, provenance=prov)).errors is not None]
+    made = split_payload({"errors": [{"resource_type": "media", "value": "3_1", "title": "x",
+                                      "resource_id": 7, "detail": None}]}, provenance=prov)
+    return [*found, made.errors]
+
+
 def typed_as_columns(parsed: Parsed) -> None:
     """Every value has the Python type its column's PostgreSQL type takes."""
-    tables = [(TWEETS, [parsed.tweet]), *((t, getattr(parsed, a)) for t, a in SIDE_TABLES)]
+    tweets = [] if parsed.tweet is None else [parsed.tweet]
+    tables = [(TWEETS, tweets), *((t, getattr(parsed, a)) for t, a in SIDE_TABLES)]
     for table, rows in tables:
         for row in rows:
             assert len(row) == len(table.loaded)
@@ -63,7 +75,8 @@ def typed_as_columns(parsed: Parsed) -> None:
                     assert v is None or (isinstance(v, ALLOWED[scalar]) and
                                          (scalar == "boolean" or not isinstance(v, bool))), (
                         table.name, column.name, value)
-    assert parsed.column("tweet_id") is not None and parsed.where == WHERE
+    assert parsed.where == WHERE
+    assert parsed.column("tweet_id") is not None if tweets else parsed.api_errors
 
 
 def outcome(value: bytes) -> str:
@@ -97,9 +110,10 @@ TWEET_KEYS = sorted({k for r in real_records()[:50] for k in r} - {"id", "text"}
 
 
 @st.composite
-def mutated_tweets(draw: st.DrawFn) -> dict[str, Any]:
-    """A real tweet record with 1-4 nested values replaced by values of other types."""
-    record = copy.deepcopy(draw(st.sampled_from(real_records())))
+def mutated_tweets(draw: st.DrawFn, pool: Any = real_records) -> dict[str, Any]:
+    """A real tweet record (or one of `pool()`) with 1-4 nested values replaced by values of
+    other types."""
+    record = copy.deepcopy(draw(st.sampled_from(pool())))
     for _ in range(draw(st.integers(1, 4))):
         node: Any = record
         while True:
@@ -146,6 +160,12 @@ def test_tweet_shaped_json(record: dict[str, Any], depth: int) -> None:
 @examples(1200)
 @given(mutated_tweets(), st.sampled_from([0, 0, 0, 0, 255, 600, 5000]))
 def test_mutated_real_tweets(record: dict[str, Any], depth: int) -> None:
+    outcome(serialise(record, depth))
+
+
+@examples(400)
+@given(mutated_tweets(real_errors_records), st.sampled_from([0, 0, 0, 255, 600]))
+def test_mutated_errors_records(record: dict[str, Any], depth: int) -> None:
     outcome(serialise(record, depth))
 
 

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from tweetpipe.collect.records import merge_payload
 from tweetpipe.load.columns import TWEETS
 from tweetpipe.load.rows import Coordinates, parse_message
 from tweetpipe.transform.batch_job import INPUT_COLUMNS
@@ -46,11 +47,31 @@ def sample_tweets() -> dict[str, tuple[JSON, dict[str, JSON]]]:
     return found
 
 
-def merge_row(tweet_id: str, load_seq: int = 1) -> tuple[Any, ...]:
-    """One tweet as the loader makes its `tweet_merge` row (MERGE_COLUMNS order)."""
+@cache
+def sample_records() -> dict[str, JSON]:
+    """Every tweet in the shipped samples by id, merged with its page's includes (a retweet
+    carries its original) as the collector merges it."""
+    found: dict[str, JSON] = {}
+    for path in sorted(resources.files("tweetpipe").joinpath("data").iterdir(), key=str):
+        if not path.name.endswith(".jsonl"):
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                page = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the sample holds a deliberately broken line
+            for record in merge_payload(page, provenance={}):
+                found.setdefault(record["id"], record)
+    return found
+
+
+def merge_row(tweet_id: str, load_seq: int = 1, *, merged: bool = False) -> tuple[Any, ...]:
+    """One tweet as the loader makes its `tweet_merge` row (MERGE_COLUMNS order): with its
+    author only, or `merged` with everything its page includes (a retweet's original)."""
     tweet, users = sample_tweets()[tweet_id]
     author = users.get(tweet.get("author_id", ""))
-    record = {**tweet, **({"author": author} if author else {})}
+    record = sample_records()[tweet_id] if merged else {
+        **tweet, **({"author": author} if author else {})}
     parsed = parse_message(orjson.dumps(record), Coordinates("t", 0, 0), max_bytes=1 << 20)
 
     def value(name: str) -> Any:
@@ -71,11 +92,18 @@ def samples() -> dict[str, tuple[JSON, dict[str, JSON]]]:
 
 
 @pytest.fixture(scope="session")
-def merge_df(spark: SparkSession) -> Callable[..., DataFrame]:
-    """`merge_df(id, ...)`: a tweet_merge-like DataFrame of those sample tweets."""
+def merged() -> dict[str, JSON]:
+    """Sample tweets by id, merged with their pages' includes (see `sample_records`)."""
+    return sample_records()
 
-    def build(*tweet_ids: str) -> DataFrame:
-        rows = [merge_row(t, seq) for seq, t in enumerate(tweet_ids, start=1)]
+
+@pytest.fixture(scope="session")
+def merge_df(spark: SparkSession) -> Callable[..., DataFrame]:
+    """`merge_df(id, ..., merged=False)`: a tweet_merge-like DataFrame of those sample tweets
+    (`merged`: with their pages' includes, so a retweet carries its original)."""
+
+    def build(*tweet_ids: str, merged: bool = False) -> DataFrame:
+        rows = [merge_row(t, seq, merged=merged) for seq, t in enumerate(tweet_ids, start=1)]
         return spark.createDataFrame(rows, MERGE_SCHEMA)
 
     return build

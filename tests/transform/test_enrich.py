@@ -47,6 +47,7 @@ ALL = [
 pytestmark = pytest.mark.spark
 Rows = dict[str, dict[str, Any]]
 Samples = dict[str, tuple[dict[str, Any], dict[str, Any]]]
+Records = dict[str, dict[str, Any]]
 
 
 def by_id(df: DataFrame) -> Rows:
@@ -69,6 +70,7 @@ def test_columns_types_and_order(merge_df: Callable[..., DataFrame]) -> None:
         ("is_reply", "boolean"), ("is_quote", "boolean"), ("has_media", "boolean"),
         ("word_count", "int"), ("char_count", "int"), ("sentiment", "double"),
         ("sentiment_label", "string"), ("load_seq", "bigint"), ("transform_version", "int"),
+        ("analysed_text", "string"),
     ]
     assert enrich(merge_df(GERMAN)).dtypes == expected
 
@@ -178,14 +180,15 @@ def test_passthrough_and_minute(out: Rows, samples: Samples) -> None:
         "AMD", "BTC", "TWTR", "BA", "doge", "baba", "spy", "SPX", "NIO", "ETC", "META"]
     assert row["hashtags"] == ["business", "NFT", "StockMarket", "option"]
     assert row["load_seq"] == ALL.index(CASHTAGS) + 1
-    assert row["transform_version"] == TRANSFORM_VERSION == 1
+    assert row["transform_version"] == TRANSFORM_VERSION == 2
     # created_at 2023-01-05T19:08:33.000Z -> 2023-01-05T19:08:00Z
     assert row["minute_s"] == 1672945680
     assert out[RT_KOREAN]["mentions"] == ["itsLIVEofficial", "official__wonho"]
 
 
 def test_null_arrays_read_as_empty(merge_df: Callable[..., DataFrame]) -> None:
-    arrays = ["referenced_types", "hashtags", "mentions", "cashtags", "urls", "media_keys"]
+    arrays = ["referenced_types", "analysis_hashtags", "analysis_mentions", "analysis_cashtags",
+              "analysis_urls", "media_keys"]
     df = merge_df(MEDIA, RT_KOREAN).select(
         *[F.lit(None).cast("array<string>").alias(c) if c in arrays else c
           for c in merge_df(MEDIA).columns]
@@ -232,3 +235,23 @@ def test_python_helpers_match_spark(out: Rows, samples: Samples) -> None:
     assert extract_emojis(text) == out[NEGATIVE]["emojis"]
     assert fold_text("Großbritannien ＡＢＣ！ &amp; &lt;b&gt; &quot;q&quot; &#39;s ﬁ") == (  # noqa: RUF001
         "grossbritannien abc! & <b> \"q\" 's fi")
+
+
+@pytest.mark.parametrize("tweet_id", [RT_KOREAN, LT_GT])  # retweets X cut with "…"
+def test_a_retweet_is_analysed_on_its_originals_full_text(
+        merge_df: Callable[..., DataFrame], samples: Samples, merged: Records,
+        tweet_id: str) -> None:
+    (row,) = enrich(merge_df(tweet_id, merged=True)).collect()
+    (cut,) = enrich(merge_df(tweet_id)).collect()  # the original not included: its cut text
+    original = merged[tweet_id]["referenced_tweets"][0]["tweet"]
+    entities = original.get("entities", {})
+    assert row["analysed_text"] == "retweeted_original" and cut["analysed_text"] == (
+        "truncated_retweet")
+    assert row["text"] == cut["text"] == samples[tweet_id][0]["text"]  # its own, as delivered
+    assert row["hashtags"] == [h["tag"] for h in entities.get("hashtags", [])]
+    assert row["mentions"] == [m["username"] for m in entities.get("mentions", [])]
+    assert row["urls"] == [u["expanded_url"] for u in entities.get("urls", [])]
+    assert row["char_count"] == len(original["text"])
+    assert not row["clean_text"].endswith("...") and cut["clean_text"].endswith("...")
+    assert (row["tweet_id"], row["author_id"], row["is_retweet"]) == (
+        cut["tweet_id"], cut["author_id"], True)

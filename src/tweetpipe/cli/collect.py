@@ -63,6 +63,41 @@ def collect_search_cmd(
                   f"position saved in {position} (use --resume to continue)")
 
 
+@collect_app.command("counts")
+def collect_counts_cmd(
+    query: Annotated[str, typer.Argument(help="X search query, e.g. 'python lang:en'")],
+    archive: Annotated[bool, typer.Option(help="full-archive counts (/2/tweets/counts/all)")
+                       ] = False,
+    granularity: Annotated[str, typer.Option(help="buckets of: day, hour or minute")] = "day",
+    start_time: Annotated[str | None, typer.Option(help="RFC 3339, e.g. 2024-01-01T00:00:00Z")
+                          ] = None,
+    end_time: Annotated[str | None, typer.Option(help="RFC 3339")] = None,
+    since_id: Annotated[str | None, typer.Option(help="only tweets newer than this id")] = None,
+    until_id: Annotated[str | None, typer.Option(help="only tweets older than this id")] = None,
+    empty: Annotated[bool, typer.Option(help="also list the buckets without tweets")] = False,
+) -> None:
+    """How many tweets QUERY matches per day (hour, minute): size a collection before running
+    `collect search` (counts do not use up the tweet cap; nothing goes to Kafka)."""
+    from rich.table import Table
+
+    frame = Pipeline(settings()).counts(query, archive=archive, granularity=granularity,
+                                        start_time=start_time, end_time=end_time,
+                                        since_id=since_id, until_id=until_id, stop=stop_event())
+    shown = frame if empty else frame[frame.tweet_count > 0]
+    table = Table("start", "end", title=f"tweets per {granularity}")
+    table.add_column("tweets", justify="right")
+    for row in shown.itertuples(index=False):
+        table.add_row(f"{row.start:%Y-%m-%d %H:%M:%S}", f"{row.end:%Y-%m-%d %H:%M:%S}",
+                      f"{row.tweet_count:,}")
+    if len(shown):
+        render.out.print(table)
+    total = int(frame.tweet_count.sum())
+    window = (f" between {frame.start.iloc[0]:%Y-%m-%d %H:%M:%S} and "
+              f"{frame.end.iloc[-1]:%Y-%m-%d %H:%M:%S} UTC") if len(frame) else ""
+    render.out.print(f"{total:,} tweets match {query!r} "
+                     f"({'full archive' if archive else 'recent'}){window}")
+
+
 @collect_app.command("stream")
 def collect_stream_cmd(
     sample: Annotated[bool, typer.Option(help="the 1% sample stream, not the filtered one")

@@ -8,8 +8,9 @@ handed to the producer is acknowledged, the journal's committed offset moves up,
 entirely committed journal is emptied. Whatever is left uncommitted (Kafka down at exit, a
 kill) is replayed on the next start; duplicates are harmless (the loader dedupes by tweet id).
 
-Frame format: `<length> <origin>\\n<line bytes>\\n`; a torn last frame (a crash mid-write)
-is cut off when the journal is opened.
+Frame format: `<length> <origin>[ <served_at>]\\n<line bytes>\\n`, `served_at` being when X
+served the line (by X's clock); a torn last frame (a crash mid-write) is cut off when the
+journal is opened.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from tweetpipe import retry
 from tweetpipe.collect.replay import handle_line
@@ -28,6 +29,13 @@ from tweetpipe.collect.stats import CollectStats
 from tweetpipe.kafka.producer import TweetProducer
 
 log = logging.getLogger(__name__)
+
+
+class Frame(NamedTuple):
+    end: int  # the journal offset after it
+    origin: str
+    line: bytes
+    served_at: str | None  # when X served the line (None: not known)
 
 
 class Journal:
@@ -61,25 +69,27 @@ class Journal:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def append(self, line: bytes, origin: str) -> int:
+    def append(self, line: bytes, origin: str, served_at: str | None = None) -> int:
         """Write one frame (handed to the OS at once: survives a kill); returns the end offset."""
-        tag = re.sub(rb"\s", b"_", origin.encode())
+        tag = b" ".join(re.sub(rb"\s", b"_", field.encode())
+                        for field in (origin, served_at) if field is not None)
         self._out.write(b"%d %s\n%s\n" % (len(line), tag, line))
         self._out.flush()
         return self._out.tell()
 
-    def frames(self, offset: int) -> Iterator[tuple[int, str, bytes]]:
-        """(end offset, origin, line) of each complete frame from `offset` on."""
+    def frames(self, offset: int) -> Iterator[Frame]:
+        """Each complete frame from `offset` on."""
         self._in.seek(offset)
         while True:
             header = self._in.readline()
             if not header.endswith(b"\n"):
                 return
-            length, _, origin = header.rstrip(b"\n").partition(b" ")
+            length, _, tags = header.rstrip(b"\n").partition(b" ")
             body = self._in.read(int(length) + 1)
             if len(body) < int(length) + 1:
                 return
-            yield self._in.tell(), origin.decode(errors="replace"), body[:-1]
+            origin, _, served = tags.decode(errors="replace").partition(" ")
+            yield Frame(self._in.tell(), origin, body[:-1], served or None)
 
     def commit(self, offset: int) -> None:
         """Everything before `offset` reached Kafka; an all-committed journal is emptied."""
@@ -155,16 +165,17 @@ class Spool:
         """Journaled bytes not yet handed to the producer."""
         return self.journal.size - self.produced
 
-    def put(self, line: bytes, origin: str) -> None:
-        self.journal.append(line, origin)
+    def put(self, line: bytes, origin: str, served_at: str | None = None) -> None:
+        self.journal.append(line, origin, served_at)
         self.pump()
 
     def pump(self) -> None:
         """Hand journaled lines to the producer while it has room; never blocks on Kafka."""
         if self.produced < self.journal.size and self.target.pending() < self.max_in_flight:
-            for end, origin, line in self.journal.frames(self.produced):
-                handle_line(line, origin, self.target, self.stats, source=self.source)
-                self.produced = end
+            for frame in self.journal.frames(self.produced):
+                handle_line(frame.line, frame.origin, self.target, self.stats,
+                            source=self.source, served_at=frame.served_at)
+                self.produced = frame.end
                 if self.target.pending() >= self.max_in_flight:
                     break
         self.checkpoint()

@@ -7,6 +7,14 @@ user, mentioned users, media, polls, place, referenced tweets and their authors,
 versions of an edited tweet under `edit_versions`), the stream's
 `matching_rules`, the partial `errors` that concern it, and provenance under `__tweetpipe`.
 An unresolvable reference is left as it was delivered: it never breaks the record.
+
+A partial error concerns a tweet when the id or the value it names (`resource_id`, `value`) is
+one of the tweet's parts, of the kind its `resource_type` says: the tweet or a referenced tweet
+(`tweet`), the author, the in-reply-to user or a mentioned user, by id or username (`user`), a
+medium (`media`), a poll (`poll`) or the place (`place`), its own or its referenced tweets'.
+The errors that concern no tweet of the payload are kept too: `split_payload` gives them as one
+errors record (provenance `kind` = "api_errors"), which travels through Kafka like a tweet and
+is loaded into the `api_errors` table.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from tweetpipe.errors import RecordError
 
 JSON = dict[str, Any]
 PROVENANCE_KEY = "__tweetpipe"
+API_ERRORS_KIND = "api_errors"  # provenance `kind` of an errors record
 
 
 @dataclass(frozen=True)
@@ -67,14 +76,28 @@ def payload_tweets(payload: Any) -> list[JSON]:
     return tweets
 
 
+@dataclass(frozen=True)
+class Split:
+    """A payload as records: one per tweet, and one of the partial errors no tweet claims."""
+
+    tweets: list[JSON]
+    errors: JSON | None = None
+
+
 def merge_payload(payload: Any, *, provenance: Mapping[str, Any]) -> Iterator[JSON]:
     """Yield one merged record per tweet in the payload's `data`."""
+    yield from split_payload(payload, provenance=provenance).tweets
+
+
+def split_payload(payload: Any, *, provenance: Mapping[str, Any]) -> Split:
+    """The payload's tweet records, and an errors record of the partial errors that concern
+    none of them (None when there are none)."""
     tweets = payload_tweets(payload)
-    if not tweets:
-        return
+    errors = [e for e in _list(payload.get("errors")) if isinstance(e, dict)]
     includes = Includes.from_payload(payload.get("includes"))
     rules = payload.get("matching_rules")
-    errors = [e for e in payload.get("errors") or [] if isinstance(e, dict)]
+    records: list[JSON] = []
+    claimed: set[int] = set()
     for tweet in tweets:
         record = merge_tweet(tweet, includes)
         if rules is not None:
@@ -82,8 +105,21 @@ def merge_payload(payload: Any, *, provenance: Mapping[str, Any]) -> Iterator[JS
         own_errors = _errors_for(record, errors)
         if own_errors:
             record["errors"] = own_errors
+            claimed.update(id(e) for e in own_errors)
         record[PROVENANCE_KEY] = dict(provenance)
-        yield record
+        records.append(record)
+    rest = [e for e in errors if id(e) not in claimed]
+    return Split(records, errors_record(rest, provenance) if rest else None)
+
+
+def errors_record(errors: list[JSON], provenance: Mapping[str, Any]) -> JSON:
+    """The record that carries partial errors no tweet claims through Kafka."""
+    return {"errors": errors, PROVENANCE_KEY: {**provenance, "kind": API_ERRORS_KIND}}
+
+
+def is_errors_record(record: Any) -> bool:
+    return isinstance(record, dict) and isinstance(record.get(PROVENANCE_KEY), dict) and (
+        record[PROVENANCE_KEY].get("kind") == API_ERRORS_KIND)
 
 
 def merge_tweet(tweet: JSON, includes: Includes, *, depth: int = 0) -> JSON:
@@ -150,11 +186,59 @@ def _merge_reference(ref: Any, includes: Includes) -> Any:
 
 
 def _errors_for(record: JSON, errors: list[JSON]) -> list[JSON]:
-    """The partial errors (deleted or protected references, ...) that name this tweet's parts."""
+    """The partial errors (deleted or protected references, suspended users, ...) that name
+    a part of this tweet or of the tweets it references."""
     if not errors:
         return []
-    ids = {str(record.get(k)) for k in ("id", "author_id", "in_reply_to_user_id")}
-    for ref in record.get("referenced_tweets") or []:
-        if isinstance(ref, dict):
-            ids.add(str(ref.get("id")))
-    return [e for e in errors if str(e.get("resource_id") or e.get("value")) in ids]
+    parts = _parts(record)
+    for ref in _list(record.get("referenced_tweets")):
+        if not isinstance(ref, dict):
+            continue
+        if isinstance(ref.get("id"), str):
+            parts.add(("tweet", ref["id"]))
+        if isinstance(ref.get("tweet"), dict):
+            parts |= _parts(ref["tweet"])
+    return [e for e in errors if _concerns(e, parts)]
+
+
+KINDS = ("tweet", "user", "media", "poll", "place")
+
+
+def _concerns(error: JSON, parts: set[tuple[str, str]]) -> bool:
+    """Does the error name one of `parts`? Of its `resource_type` when X gives a known one."""
+    named = {str(error[k]).lower() for k in ("resource_id", "value")
+             if isinstance(error.get(k), str | int) and not isinstance(error.get(k), bool)}
+    kind = error.get("resource_type")
+    if kind in KINDS:
+        return any((kind, name) in parts for name in named)
+    return any(name == part for _, part in parts for name in named)
+
+
+def _parts(tweet: JSON) -> set[tuple[str, str]]:
+    """(kind, lower-cased id or name) of what one tweet names: itself, its users (by id and
+    username), media, polls and place."""
+    def values(*items: Any) -> set[str]:
+        return {str(v).lower() for v in items if isinstance(v, str | int) and v != ""}
+
+    note = _obj(_obj(tweet.get("note_tweet")).get("entities"))  # a long post's own entities
+    mentions = [m for m in (*_list(_obj(tweet.get("entities")).get("mentions")),
+                            *_list(note.get("mentions"))) if isinstance(m, dict)]
+    author, attachments = _obj(tweet.get("author")), _obj(tweet.get("attachments"))
+    found = {
+        "tweet": values(tweet.get("id")),
+        "user": values(tweet.get("author_id"), tweet.get("in_reply_to_user_id"),
+                       author.get("username"), *(m.get("id") for m in mentions),
+                       *(m.get("username") for m in mentions)),
+        "media": values(*_list(attachments.get("media_keys"))),
+        "poll": values(*_list(attachments.get("poll_ids"))),
+        "place": values(_obj(tweet.get("geo")).get("place_id")),
+    }
+    return {(kind, name) for kind, names in found.items() for name in names}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _obj(value: Any) -> JSON:
+    return value if isinstance(value, dict) else {}

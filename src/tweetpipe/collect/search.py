@@ -1,8 +1,9 @@
 """`collect search`: recent or full-archive search, page by page into Kafka, resumable.
 
-Each page goes through `merge_payload` (the same code as replay), is flushed to Kafka, and only
-then is the position (query, parameters, next_token, newest_id) saved. `--follow` keeps polling
-for tweets newer than the newest seen.
+Each page goes through `split_payload` (the same code as replay), stamped with when X served it
+(the response's `Date`), is flushed to Kafka, and only then is the position (query,
+parameters, next_token, newest_id) saved. `--follow` keeps polling for tweets newer than the
+newest seen.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from typing import Any
 import orjson
 
 from tweetpipe.collect import search_position
-from tweetpipe.collect.records import merge_payload
-from tweetpipe.collect.replay import RAW_LINE_HEADER, now_iso
+from tweetpipe.collect.records import Split, split_payload
+from tweetpipe.collect.replay import RAW_LINE_HEADER, provenance, send_split
 from tweetpipe.collect.search_position import SearchPosition
 from tweetpipe.collect.stats import CollectStats
 from tweetpipe.errors import ConfigError, RecordError
 from tweetpipe.kafka.producer import TweetProducer
-from tweetpipe.xapi import ARCHIVE, RECENT, XClient
+from tweetpipe.xapi import ARCHIVE, RECENT, Served, XClient
 
 Json = dict[str, Any]
 PAGE_MAX = {RECENT: 100, ARCHIVE: 500}
@@ -98,28 +99,29 @@ def collect_search(client: XClient, producer: TweetProducer, options: SearchOpti
 def _one_page(client: XClient, producer: TweetProducer, options: SearchOptions,
               position: SearchPosition, remaining: int | None, progress: CollectStats) -> None:
     params = position.request_params(options.page_size(remaining))
-    page = client.get(options.endpoint, params)
+    served = client.get_served(options.endpoint, params)
+    page = served.body
     progress.rate_limit = client.rate_limit.describe()
     progress.waiting = ""
     where = f"{options.endpoint} page {position.pages + 1}"
-    records = page_records(page, where, producer, progress)
-    complete = remaining is None or len(records) <= remaining
-    for record in records if complete else records[:remaining]:
-        producer.send_record(record)
-        progress.sent(str(record["id"]))
+    split = page_split(served, where, producer, progress)
+    complete = remaining is None or len(split.tweets) <= remaining
+    send_split(split if complete else Split(split.tweets[:remaining], split.errors),
+               producer, progress)
     producer.flush()
     position.tweets = progress.tweets
     progress.pages += 1
     position.advance(page.get("meta") or {}, page_complete=complete)
 
 
-def page_records(page: Json, where: str, producer: TweetProducer, progress: CollectStats
-                 ) -> list[Json]:
-    """The page's merged records; an unusable page goes on raw, to the dead-letter table."""
-    provenance = {"source": "search", "collected_at": now_iso(), "origin": where}
+def page_split(served: Served, where: str, producer: TweetProducer, progress: CollectStats
+               ) -> Split:
+    """The page's records, stamped with when X served it; an unusable page goes on raw, to the
+    dead-letter table."""
+    found = provenance("search", where, served_at=served.served_at)
     try:
-        return list(merge_payload(page, provenance=provenance))
+        return split_payload(served.body, provenance=found)
     except RecordError as exc:
         progress.bad(where, str(exc))
-        producer.send(None, orjson.dumps(page), {RAW_LINE_HEADER: where})
-        return []
+        producer.send(None, orjson.dumps(served.body), {RAW_LINE_HEADER: where})
+        return Split([])

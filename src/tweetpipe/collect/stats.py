@@ -20,6 +20,7 @@ class CollectStats:
     payloads: int = 0
     pages: int = 0
     bad_lines: int = 0
+    api_errors: int = 0  # partial errors that concern no tweet, sent as messages of their own
     problems: list[str] = field(default_factory=list)  # the first bad lines, with their reason
     reconnects: int = 0
     stalls: int = 0
@@ -61,6 +62,8 @@ class CollectStats:
         if self.reconnects or self.stalls or self.disconnects:
             parts.append(f"{self.reconnects} reconnects ({self.stalls} stalls, "
                          f"{self.disconnects} disconnects)")
+        if self.api_errors:
+            parts.append(f"{self.api_errors} API errors concerning no tweet")
         if self.bad_lines:
             parts.append(f"{self.bad_lines} bad lines → dead letters")
         if self.journaled:

@@ -1,7 +1,8 @@
 """`collect stream`: the filtered (or sample) stream into Kafka, reconnecting by X's rules.
 
 Lines are split on `\\r\\n`; an empty line is a keep-alive. Every tweet line goes to the spill
-journal first (`Spool`), then to Kafka through `handle_line`, like replay: a truncated or
+journal first (`Spool`), with when X served it (by X's clock: the connection's `Date` plus the
+time since), then to Kafka through `handle_line`, like replay: a truncated or
 malformed line is counted and sent on raw, to the dead-letter table. No byte for
 `stall_timeout` seconds is a stall; a stall, a clean end of the stream or an
 operational-disconnect message is a drop: reconnect at once, then back off (see `xapi.limits`).
@@ -129,22 +130,22 @@ class StreamCollector:
         if self.options.backfill_minutes:
             params["backfill_minutes"] = str(self.options.backfill_minutes)
         buffer = bytearray()
-        with self.client.open_stream(self.options.endpoint, params) as chunks:
+        with self.client.open_stream(self.options.endpoint, params) as stream:
             self.progress.rate_limit = self.client.rate_limit.describe()
             self.progress.waiting = ""
-            for chunk in chunks:
+            for chunk in stream:
                 self.reconnects.succeeded()
                 buffer += chunk
                 for line in split_lines(buffer):
-                    if not self._line(line):
+                    if not self._line(line, stream.served_at()):
                         return
                 self.spool.pump()  # keep-alives too: a quiet stream still drains the journal
                 if self.finished():
                     return
         if buffer.strip():  # the stream ended mid-line: keep what came, as a bad line
-            self._line(bytes(buffer))
+            self._line(bytes(buffer), None)
 
-    def _line(self, line: bytes) -> bool:
+    def _line(self, line: bytes, served_at: str | None) -> bool:
         """Handle one line; False when the stream should be left (disconnect, limit)."""
         if not line.strip():
             return True
@@ -152,6 +153,6 @@ class StreamCollector:
             self.progress.disconnects += 1
             return False
         self.progress.lines += 1
-        self.spool.put(line, f"{self.options.endpoint}#{self.connection}")
+        self.spool.put(line, f"{self.options.endpoint}#{self.connection}", served_at)
         self.progress.journaled = self.spool.backlog
         return not self.finished()

@@ -1,12 +1,17 @@
 """The tables the loader writes, declared once: each column's name, PostgreSQL type and source.
 
 A `TableSpec` lists a table's columns in table order. A column with a `get` function is loaded
-from a record (the function reads the record through the type-safe accessors of `values`, the
-column's type converts what it returns); one without is filled by PostgreSQL (sequence numbers,
-defaults). Everything else is derived from these specs: the loader's rows and COPY column lists
-(`TableSpec.row`, `TableSpec.columns`), the staging tables, the upserts, the Spark schema of the
-transform's input (`TableSpec.spark_ddl`), and the tests. Migrations create the tables; a test
-checks that they match these specs.
+from a record (the function reads one of the `sources` through the type-safe accessors of
+`values`, the column's type converts what it returns); one without is filled by PostgreSQL
+(sequence numbers, defaults). Everything else is derived from these specs: the loader's rows
+and COPY column lists (`TableSpec.row`, `TableSpec.columns`), the staging tables, the upserts,
+the Spark schema of the transform's input (`TableSpec.spark_ddl`, `TRANSFORM_INPUT`), and the
+tests. Migrations create the tables; a test checks that they match these specs.
+
+Of two copies of a row the one X served later wins (`newest`): the record's `served_at`
+(provenance: the response's `Date`, a recording's `retrieved_at`), else its `collected_at`.
+`analysis_*` are what the transform analyses: for a retweet its original's full text and
+entities (see `sources.TweetSource.analysed`).
 """
 
 from __future__ import annotations
@@ -17,20 +22,25 @@ from functools import cached_property
 from typing import Any
 
 from tweetpipe.collect.records import PROVENANCE_KEY
-from tweetpipe.load.values import JSON, integer, is_id, items, obj, objs, path
+from tweetpipe.load.sources import (
+    Coordinates,
+    ErrorSource,
+    ItemSource,
+    TweetSource,
+    delivered_tweet,
+    expanded_urls,
+    full_text,
+    ident,
+    tags,
+)
+from tweetpipe.load.values import JSON, integer, items, obj, objs, path
 from tweetpipe.load.values import converter as _converter
 
-MERGED_KEYS = ("author", "in_reply_to_user", "matching_rules", "errors", "edit_versions",
-               PROVENANCE_KEY)
+__all__ = ["API_ERRORS", "AUTHORS", "INCLUDED", "MEDIA", "PLACES", "POLLS", "TABLES",
+           "TRANSFORM_INPUT", "TWEETS", "Column", "Coordinates", "TableSpec"]
+
 _SPARK_TYPES = {"bigint": "BIGINT", "integer": "INT", "text": "STRING", "boolean": "BOOLEAN",
                 "timestamptz": "TIMESTAMP", "double precision": "DOUBLE", "jsonb": "STRING"}
-
-
-@dataclass(frozen=True)
-class Coordinates:
-    topic: str
-    partition: int
-    offset: int
 
 
 @dataclass(frozen=True)
@@ -48,10 +58,14 @@ class Column:
 @dataclass(frozen=True)
 class TableSpec:
     name: str
-    key: str
+    key: str | tuple[str, ...]  # the primary key: a column, or several
     all_columns: tuple[Column, ...]
     newest: str = "seen_at"  # of two copies of a row, the one with the greater value wins
     sequenced: bool = False  # rows get a load sequence number (tweet_merge.load_seq)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
 
     @cached_property
     def loaded(self) -> tuple[Column, ...]:
@@ -89,88 +103,6 @@ class TableSpec:
         """A Spark DDL schema of these columns, typed as Spark's JDBC reader types them."""
         return ", ".join(self.column(n).spark_ddl() for n in names)
 
-
-@dataclass(frozen=True)
-class TweetSource:
-    """A tweet record with the parts several columns read, each read once and type-safely."""
-
-    record: JSON
-    id: int
-    where: Coordinates
-    seen: str
-
-    @cached_property
-    def author(self) -> JSON:
-        return obj(self.record.get("author"))
-
-    @cached_property
-    def entities(self) -> JSON:
-        return obj(self.record.get("entities"))
-
-    @cached_property
-    def refs(self) -> list[JSON]:
-        return objs(self.record.get("referenced_tweets"))
-
-    @cached_property
-    def attachments(self) -> JSON:
-        return obj(self.record.get("attachments"))
-
-    @cached_property
-    def geo(self) -> JSON:
-        return obj(self.record.get("geo"))
-
-    @cached_property
-    def edits(self) -> list[int | None]:
-        return [integer(i) for i in items(self.record.get("edit_history_tweet_ids"))]
-
-    @cached_property
-    def metrics(self) -> JSON:
-        return obj(self.record.get("public_metrics"))
-
-    def tags(self, kind: str, key: str) -> list[str]:
-        return [str(e[key]) for e in objs(self.entities.get(kind)) if key in e]
-
-    def text(self) -> Any:
-        note = path(self.record, "note_tweet", "text")
-        return note if isinstance(note, str) else self.record.get("text")
-
-
-@dataclass(frozen=True)
-class ItemSource:
-    """An object carried by a tweet record (a user, medium, place, poll or included tweet)."""
-
-    item: JSON
-    seen: str
-
-
-def delivered_tweet(record: JSON) -> JSON:
-    """The tweet as X delivered it: the record without what `merge` added."""
-    tweet = {k: v for k, v in record.items() if k not in MERGED_KEYS}
-    if isinstance(tweet.get("attachments"), dict):
-        tweet["attachments"] = {
-            k: v for k, v in tweet["attachments"].items() if k not in ("media", "polls")
-        }
-    if isinstance(tweet.get("geo"), dict):
-        tweet["geo"] = {k: v for k, v in tweet["geo"].items() if k != "place"}
-    if isinstance(tweet.get("referenced_tweets"), list):
-        tweet["referenced_tweets"] = [
-            {k: v for k, v in r.items() if k != "tweet"} if isinstance(r, dict) else r
-            for r in tweet["referenced_tweets"]
-        ]
-    entities = tweet.get("entities")
-    if isinstance(entities, dict) and isinstance(entities.get("mentions"), list):
-        tweet["entities"] = {**entities, "mentions": [
-            {k: v for k, v in m.items() if k != "user"} if isinstance(m, dict) else m
-            for m in entities["mentions"]
-        ]}
-    return tweet
-
-
-def ident(value: Any) -> int | None:
-    """An id as X writes it (digits), as an int; None for anything else."""
-    return integer(value) if is_id(value) else None
-
-
 def _edit_root(t: TweetSource) -> int | None:
     return t.edits[0] if t.edits else t.id
 
@@ -194,15 +126,23 @@ def _item(key: str, inner: str | None = None) -> Callable[[ItemSource], Any]:
     return lambda s: obj(s.item.get(key)).get(inner)
 
 
-def _seen(s: ItemSource | TweetSource) -> str:
+def _seen(s: ItemSource) -> str:
     return s.seen
+
+
+def _analysed(tags_of: Callable[[JSON], list[Any]]) -> Callable[[TweetSource], Any]:
+    return lambda t: tags_of(t.analysed_entities)
+
+
+def _error(key: str) -> Callable[[ErrorSource], Any]:
+    return lambda e: e.error.get(key)
 
 
 def _raw(s: ItemSource) -> JSON:
     return s.item
 
 
-TWEETS = TableSpec("tweet_merge", "tweet_id", newest="collected_at", sequenced=True, all_columns=(
+TWEETS = TableSpec("tweet_merge", "tweet_id", newest="served_at", sequenced=True, all_columns=(
     Column("tweet_id", "bigint", lambda t: t.id),
     Column("author_id", "bigint", _record("author_id")),
     Column("conversation_id", "bigint", _record("conversation_id")),
@@ -227,8 +167,7 @@ TWEETS = TableSpec("tweet_merge", "tweet_id", newest="collected_at", sequenced=T
     Column("hashtags", "text[]", lambda t: t.tags("hashtags", "tag")),
     Column("mentions", "text[]", lambda t: t.tags("mentions", "username")),
     Column("cashtags", "text[]", lambda t: t.tags("cashtags", "tag")),
-    Column("urls", "text[]", lambda t: [u.get("expanded_url") or u.get("url")
-                                        for u in objs(t.entities.get("urls"))]),
+    Column("urls", "text[]", lambda t: expanded_urls(t.entities)),
     Column("media_keys", "text[]", lambda t: items(t.attachments.get("media_keys"))),
     Column("media_types", "text[]", lambda t: [m.get("type")
                                                for m in objs(t.attachments.get("media"))]),
@@ -242,13 +181,20 @@ TWEETS = TableSpec("tweet_merge", "tweet_id", newest="collected_at", sequenced=T
     Column("matching_rules", "jsonb", _record("matching_rules")),
     Column("errors", "jsonb", _record("errors")),
     Column("collect_source", "text", lambda t: path(t.record, PROVENANCE_KEY, "source")),
-    Column("collected_at", "timestamptz", _seen),
+    Column("collected_at", "timestamptz", lambda t: t.collected),
     Column("kafka_topic", "text", lambda t: t.where.topic),
     Column("kafka_partition", "integer", lambda t: t.where.partition),
     Column("kafka_offset", "bigint", lambda t: t.where.offset),
     Column("loaded_at", "timestamptz"),
     Column("load_seq", "bigint"),
     Column("raw", "jsonb", lambda t: delivered_tweet(t.record)),
+    Column("served_at", "timestamptz", lambda t: t.served),
+    Column("analysed_text", "text", lambda t: t.analysed[0]),
+    Column("analysis_text", "text", lambda t: full_text(t.analysed[1])),
+    Column("analysis_hashtags", "text[]", _analysed(lambda e: tags(e, "hashtags", "tag"))),
+    Column("analysis_mentions", "text[]", _analysed(lambda e: tags(e, "mentions", "username"))),
+    Column("analysis_cashtags", "text[]", _analysed(lambda e: tags(e, "cashtags", "tag"))),
+    Column("analysis_urls", "text[]", _analysed(expanded_urls)),
 ))
 
 AUTHORS = TableSpec("tweet_author", "user_id", all_columns=(
@@ -307,13 +253,43 @@ INCLUDED = TableSpec("tweet_included", "tweet_id", all_columns=(
     Column("tweet_id", "bigint", lambda s: ident(s.item.get("id"))),
     Column("author_id", "bigint", _item("author_id")),
     Column("created_at", "timestamptz", _item("created_at")),
-    Column("text", "text", _item("text")),
+    Column("text", "text", lambda s: full_text(s.item)),
     Column("edit_root_id", "bigint", _included_edit_root),
     Column("seen_at", "timestamptz", _seen),
     Column("raw", "jsonb", lambda s: delivered_tweet(s.item)),
 ))
 
-TABLES = (TWEETS, AUTHORS, MEDIA, PLACES, POLLS, INCLUDED)
+#: Partial errors of X's responses that concern no tweet of theirs (those that do are in their
+#: tweets' `errors`): one row per error and time X served it, with where it came from.
+API_ERRORS = TableSpec("api_errors", ("served_at", "error_key"), newest="served_at", all_columns=(
+    Column("served_at", "timestamptz", lambda e: e.served),
+    Column("error_key", "text", ErrorSource.key),
+    Column("title", "text", _error("title")),
+    Column("detail", "text", _error("detail")),
+    Column("type", "text", _error("type")),
+    Column("resource_type", "text", _error("resource_type")),
+    Column("resource_id", "text", _error("resource_id")),
+    Column("parameter", "text", _error("parameter")),
+    Column("value", "text", _error("value")),
+    Column("collect_source", "text", lambda e: e.provenance("source")),
+    Column("origin", "text", lambda e: e.provenance("origin")),
+    Column("url", "text", lambda e: e.provenance("url")),
+    Column("collected_at", "timestamptz", lambda e: e.collected),
+    Column("kafka_topic", "text", lambda e: e.where.topic),
+    Column("kafka_partition", "integer", lambda e: e.where.partition),
+    Column("kafka_offset", "bigint", lambda e: e.where.offset),
+    Column("loaded_at", "timestamptz"),
+    Column("raw", "jsonb", lambda e: e.error),
+))
+
+TABLES = (TWEETS, AUTHORS, MEDIA, PLACES, POLLS, INCLUDED, API_ERRORS)
+#: The columns of tweet_merge the transform reads (their Spark types come from this spec).
+TRANSFORM_INPUT = TWEETS.select(
+    "tweet_id", "author_id", "author_username", "created_at", "lang", "text",
+    "in_reply_to_user_id", "referenced_types", "media_keys", "load_seq", "analysed_text",
+    "analysis_text", "analysis_hashtags", "analysis_mentions", "analysis_cashtags",
+    "analysis_urls",
+)
 TWEET_COLUMNS = TWEETS.columns
 AUTHOR_COLUMNS = AUTHORS.columns
 MEDIA_COLUMNS = MEDIA.columns

@@ -47,15 +47,17 @@ class LoadOptions:
 
 @dataclass
 class LoadStats:
-    """What a loader did. `rows` are the records parsed into rows; of those, `stored` inserted
-    or changed a tweet_merge row and `unchanged` did not (already stored as they are, an older
-    copy, or a duplicate in the batch)."""
+    """What a loader did. `rows` are the tweet records parsed into rows; of those, `stored`
+    inserted or changed a tweet_merge row and `unchanged` did not (already stored as they are,
+    an older copy, or a duplicate in the batch). `api_errors` counts the partial errors that
+    arrived in messages of their own (concerning no tweet), loaded into `api_errors`."""
 
     messages: int = 0
     rows: int = 0
     stored: int = 0
     unchanged: int = 0
     dead_letters: int = 0
+    api_errors: int = 0
     repaired: int = 0
     batches: int = 0
     db_retries: int = 0
@@ -75,8 +77,9 @@ class LoadStats:
     def line(self) -> str:
         lag = "?" if self.lag is None else str(self.lag)
         retries = f", {self.db_retries} database retries" if self.db_retries else ""
+        errors = f", {self.api_errors} API errors" if self.api_errors else ""
         return (f"{self.messages} messages → {self.stored} rows stored, {self.unchanged} "
-                f"unchanged, {self.dead_letters} dead letters, {self.repaired} repaired, "
+                f"unchanged, {self.dead_letters} dead letters{errors}, {self.repaired} repaired, "
                 f"{self.rate:,.0f} msg/s, lag {lag}{retries}")
 
 
@@ -233,16 +236,18 @@ class Loader:
                     if not isinstance(refused, RowRefusedError):
                         raise
                     dead.append(writer.dead_letter_row(refused.message, parsed.where, None,
-                                                     str(parsed.column("raw")).encode()))
+                                                     parsed.kept()))
             writer.write_batch(conn, [], dead)
             writer.save_offsets(conn, self.group, batch.next_offsets)
         batch.parsed, batch.dead, batch.stored = kept, dead, stored
 
     def _account(self, batch: Batch) -> None:
+        tweets = sum(p.tweet is not None for p in batch.parsed)
         self.stats.messages += len(batch)
-        self.stats.rows += len(batch.parsed)
+        self.stats.rows += tweets
         self.stats.stored += batch.stored
-        self.stats.unchanged += len(batch.parsed) - batch.stored
+        self.stats.unchanged += tweets - batch.stored
+        self.stats.api_errors += sum(len(p.api_errors) for p in batch.parsed)
         self.stats.dead_letters += len(batch.dead)
         self.stats.repaired += batch.repaired
         self.stats.batches += 1

@@ -1,7 +1,8 @@
 """Kafka message bytes -> typed rows for the PostgreSQL model, or a reason it cannot be loaded.
 
 Pure functions, no I/O. A message becomes a `Parsed` (one `tweet_merge` row plus the author,
-media, place, poll and referenced-tweet rows it carries) or raises `RecordError` with a short,
+media, place, poll and referenced-tweet rows it carries; or, for an errors record, the
+`api_errors` rows of the partial errors no tweet claimed) or raises `RecordError` with a short,
 stable reason that the loader files in the dead-letter table. Repairable text (NUL characters,
 lone surrogates, invalid UTF-8) is repaired and flagged instead.
 
@@ -20,9 +21,10 @@ from typing import Any
 
 import orjson
 
-from tweetpipe.collect.records import PROVENANCE_KEY
+from tweetpipe.collect.records import PROVENANCE_KEY, is_errors_record
 from tweetpipe.errors import RecordError
 from tweetpipe.load.columns import (
+    API_ERRORS,
     AUTHOR_COLUMNS,
     AUTHORS,
     INCLUDED,
@@ -35,9 +37,12 @@ from tweetpipe.load.columns import (
     POLLS,
     TWEET_COLUMNS,
     TWEETS,
-    Coordinates,
-    ItemSource,
     TableSpec,
+)
+from tweetpipe.load.sources import (
+    Coordinates,
+    ErrorSource,
+    ItemSource,
     TweetSource,
     delivered_tweet,
     ident,
@@ -57,29 +62,36 @@ _INT64 = range(-(2**63), 2**64)  # the integers orjson reads and writes as such
 
 @dataclass
 class Parsed:
-    tweet: tuple[Any, ...]
+    """The rows of one message: a tweet with what it carries, or API errors (`tweet` None)."""
+
+    where: Coordinates
+    tweet: tuple[Any, ...] | None = None
     authors: list[tuple[Any, ...]] = field(default_factory=list)
     media: list[tuple[Any, ...]] = field(default_factory=list)
     places: list[tuple[Any, ...]] = field(default_factory=list)
     polls: list[tuple[Any, ...]] = field(default_factory=list)
     included: list[tuple[Any, ...]] = field(default_factory=list)
+    api_errors: list[tuple[Any, ...]] = field(default_factory=list)
     repaired: bool = False
 
     def column(self, name: str) -> Any:
         """A value of the tweet_merge row by column name."""
+        if self.tweet is None:
+            raise KeyError(f"a message of API errors has no tweet column {name!r}")
         return self.tweet[TWEETS.index(name)]
 
-    @property
-    def where(self) -> Coordinates:
-        topic, partition, offset = (self.column(c) for c in
-                                    ("kafka_topic", "kafka_partition", "kafka_offset"))
-        return Coordinates(topic, partition, offset)
+    def kept(self) -> bytes:
+        """What a dead letter keeps of it: the tweet or the errors, as JSON."""
+        if self.tweet is not None:
+            return str(self.column("raw")).encode()
+        raw = API_ERRORS.index("raw")
+        return ("[" + ", ".join(str(row[raw]) for row in self.api_errors) + "]").encode()
 
 
 #: The side tables and the attribute of `Parsed` holding their rows.
 SIDE_TABLES: tuple[tuple[TableSpec, str], ...] = (
     (AUTHORS, "authors"), (MEDIA, "media"), (PLACES, "places"), (POLLS, "polls"),
-    (INCLUDED, "included"),
+    (INCLUDED, "included"), (API_ERRORS, "api_errors"),
 )
 
 
@@ -165,20 +177,40 @@ def parse_message(value: bytes | None, where: Coordinates, *, max_bytes: int) ->
     record, repaired = decode(value)
     if not isinstance(record, dict):
         raise RecordError(f"not a tweet: a JSON {type(record).__name__}")
-    tweet_id = ident(record.get("id"))
-    if tweet_id is None or not isinstance(record.get("text"), str):
-        raise RecordError("not a tweet: no numeric `id` and string `text`")
-    parsed = tweet_rows(record, where, tweet_id)
+    if is_errors_record(record):
+        parsed = error_rows(record, where)
+    else:
+        tweet_id = ident(record.get("id"))
+        if tweet_id is None or not isinstance(record.get("text"), str):
+            raise RecordError("not a tweet: no numeric `id` and string `text`")
+        parsed = tweet_rows(record, where, tweet_id)
     parsed.repaired = repaired
     return parsed
 
 
+def times(record: JSON) -> tuple[str, str]:
+    """(collected, served): when the record was collected (else now) and when X served it
+    (else when it was collected), from its provenance."""
+    collected = (timestamp(path(record, PROVENANCE_KEY, "collected_at"))
+                 or datetime.now().astimezone().isoformat())
+    return collected, timestamp(path(record, PROVENANCE_KEY, "served_at")) or collected
+
+
 def tweet_rows(record: JSON, where: Coordinates, tweet_id: int) -> Parsed:
-    seen = (timestamp(path(record, PROVENANCE_KEY, "collected_at"))
-            or datetime.now().astimezone().isoformat())
-    parsed = Parsed(tweet=TWEETS.row(TweetSource(record, tweet_id, where, seen)))
-    _side_rows(record, parsed, seen)
+    collected, served = times(record)
+    parsed = Parsed(where, TWEETS.row(TweetSource(record, tweet_id, where, collected, served)))
+    _side_rows(record, parsed, served)
     return parsed
+
+
+def error_rows(record: JSON, where: Coordinates) -> Parsed:
+    """The `api_errors` rows of an errors record; RecordError if it carries no error."""
+    collected, served = times(record)
+    errors = objs(record.get("errors"))
+    if not errors:
+        raise RecordError("not a tweet: an errors record without errors")
+    return Parsed(where, api_errors=[
+        API_ERRORS.row(ErrorSource(error, record, where, collected, served)) for error in errors])
 
 
 def _side_rows(record: JSON, parsed: Parsed, seen: str) -> None:

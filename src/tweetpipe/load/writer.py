@@ -47,9 +47,10 @@ def write_batch(conn: psycopg.Connection[Any], parsed: Sequence[Parsed],
         rows = [row for p in parsed for row in getattr(p, attr)]
         if rows:
             _upsert(conn, table, rows)
-    if parsed:
+    tweets = [p.tweet for p in parsed if p.tweet is not None]
+    if tweets:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_SEQ_LOCK,))
-        stored = _upsert(conn, TWEETS, [p.tweet for p in parsed])
+        stored = _upsert(conn, TWEETS, tweets)
         _mark_current_versions(conn)
     if dead:
         with conn.cursor() as cur:
@@ -76,7 +77,7 @@ def _upsert(conn: psycopg.Connection[Any], table: TableSpec,
 def _upsert_of(table: TableSpec) -> Upsert:
     sequenced = table.sequenced
     return Upsert(
-        table.name, table.key, table.columns, newest=table.newest, unless_same="raw",
+        table.name, table.keys, table.columns, newest=table.newest, unless_same="raw",
         computed={"load_seq": sql.SQL("nextval('tweet_load_seq')")} if sequenced else {},
         touched={"loaded_at": sql.SQL("now()")} if sequenced else {},
     )

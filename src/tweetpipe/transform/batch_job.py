@@ -24,18 +24,14 @@ from psycopg import sql
 from tweetpipe import db
 from tweetpipe.db.upsert import Upsert
 from tweetpipe.errors import TransformError
-from tweetpipe.load.columns import TWEETS
+from tweetpipe.load.columns import TRANSFORM_INPUT
 from tweetpipe.settings import Settings
 from tweetpipe.transform import spark_session, trends
 
 BATCH_JOB = "batch"
 TRANSFORM_LOCK = 0x7477_7466  # "twtf"
-#: The columns of tweet_merge `enrich` reads (their types come from the loader's spec).
-INPUT_COLUMNS = TWEETS.select(
-    "tweet_id", "author_id", "author_username", "created_at", "lang", "text",
-    "in_reply_to_user_id", "referenced_types", "hashtags", "mentions", "cashtags", "urls",
-    "media_keys", "load_seq",
-)
+#: The columns of tweet_merge `enrich` reads (declared, and typed, by the loader's spec).
+INPUT_COLUMNS = TRANSFORM_INPUT
 STAGE_PREFIX = "tweet_transformed_stage_"
 
 

@@ -31,7 +31,7 @@ from pyspark.sql.types import (
 
 from tweetpipe.transform.sentiment import sentiment_label, sentiment_score
 
-TRANSFORM_VERSION = 1
+TRANSFORM_VERSION = 2  # 2: a retweet analysed on its original's full text and entities
 
 _STRINGS = ArrayType(StringType())
 OUTPUT_SCHEMA = StructType([
@@ -45,6 +45,7 @@ OUTPUT_SCHEMA = StructType([
         ("word_count", IntegerType()), ("char_count", IntegerType()),
         ("sentiment", DoubleType()), ("sentiment_label", StringType()),
         ("load_seq", LongType()), ("transform_version", IntegerType()),
+        ("analysed_text", StringType()),
     )
 ])
 
@@ -172,14 +173,19 @@ def _minute(ts: Column) -> Column:
 
 
 def enrich(df: DataFrame, options: TransformOptions = TransformOptions()) -> DataFrame:
-    """`tweet_merge` rows (as read over JDBC) -> rows of `tweet_transformed` (OUTPUT_SCHEMA)."""
+    """`tweet_merge` rows (as read over JDBC) -> rows of `tweet_transformed` (OUTPUT_SCHEMA).
+
+    What is derived from text (clean text, entities, emojis, counts, sentiment) comes from the
+    `analysis_*` columns: a retweet's original's full text and entities (`analysed_text` says
+    which); the row keeps the tweet's own id, author, text and flags."""
     refs = _strings("referenced_types")
-    base = _without_urls(F.col("text"))
+    text = F.col("analysis_text")
+    base = _without_urls(text)
     staged = df.select(
         "*",
         _clean_text(base, options).alias("_clean"),
         sentiment_score(base, F.col("lang")).alias("_sentiment"),
-        _emoji_udf(F.col("text")).alias("_emojis"),
+        _emoji_udf(text).alias("_emojis"),
     )
     columns: dict[str, Column] = {
         "tweet_id": F.col("tweet_id"),
@@ -190,22 +196,23 @@ def enrich(df: DataFrame, options: TransformOptions = TransformOptions()) -> Dat
         "lang": F.col("lang"),
         "text": F.col("text"),
         "clean_text": F.col("_clean"),
-        "hashtags": _strings("hashtags"),
-        "mentions": _strings("mentions"),
-        "cashtags": _strings("cashtags"),
-        "urls": _strings("urls"),
-        "url_domains": _url_domains(_strings("urls")),
+        "hashtags": _strings("analysis_hashtags"),
+        "mentions": _strings("analysis_mentions"),
+        "cashtags": _strings("analysis_cashtags"),
+        "urls": _strings("analysis_urls"),
+        "url_domains": _url_domains(_strings("analysis_urls")),
         "emojis": F.col("_emojis"),
         "is_retweet": F.array_contains(refs, "retweeted"),
         "is_reply": F.col("in_reply_to_user_id").isNotNull() | F.array_contains(refs, "replied_to"),
         "is_quote": F.array_contains(refs, "quoted"),
         "has_media": F.size(_strings("media_keys")) > 0,
         "word_count": _word_count(F.col("_clean")),
-        "char_count": F.length("text"),
+        "char_count": F.length(text),
         "sentiment": F.col("_sentiment"),
         "sentiment_label": sentiment_label(F.col("_sentiment")),
         "load_seq": F.col("load_seq"),
         "transform_version": F.lit(TRANSFORM_VERSION),
+        "analysed_text": F.col("analysed_text"),
     }
     return staged.select(*[
         columns[f.name].cast(f.dataType).alias(f.name) for f in OUTPUT_SCHEMA.fields

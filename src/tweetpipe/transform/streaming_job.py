@@ -79,6 +79,8 @@ def parse_frames(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
                                        max_bytes=MAX_RECORD_BYTES)
             except RecordError:
                 continue
+            if parsed.tweet is None:  # a message of API errors: no tweet to transform
+                continue
             row = [parsed.tweet[i] for i in picks]
             if all(v is None or not isinstance(v, int) or v in _BIGINT for v in row):
                 rows.append([*row, kafka_ts])  # else PostgreSQL would refuse it too

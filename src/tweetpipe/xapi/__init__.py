@@ -1,6 +1,6 @@
 """X API v2 client: field selection, rate limits, retries, streams."""
 
-from tweetpipe.xapi.client import ClientOptions, XClient
+from tweetpipe.xapi.client import ClientOptions, Served, ServedStream, XClient
 from tweetpipe.xapi.errors import (
     AuthError,
     NetworkError,
@@ -22,5 +22,6 @@ RULES = "/2/tweets/search/stream/rules"
 __all__ = [
     "ARCHIVE", "FILTERED_STREAM", "RECENT", "RULES", "SAMPLE_STREAM", "AuthError", "Backoff",
     "ClientOptions", "NetworkError", "RateLimit", "RateLimited", "Reconnects", "RequestError",
-    "Selection", "ServerError", "StreamStalled", "TransientError", "XClient", "reset_wait",
+    "Selection", "Served", "ServedStream", "ServerError", "StreamStalled", "TransientError",
+    "XClient", "reset_wait",
 ]

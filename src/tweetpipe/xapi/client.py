@@ -2,18 +2,25 @@
 
 `XClient.get`/`post` retry network errors, 5xx and 429 with backoff, and wait out an exhausted
 rate-limit window before the next request; 401/403 raise `AuthError` saying what to fix.
-`XClient.stream` opens a streaming endpoint once (the stream collector owns the reconnect
+`XClient.open_stream` opens a streaming endpoint once (the stream collector owns the reconnect
 rules) with a read timeout equal to the stall timeout. The token never appears in reprs,
 logs or errors.
+
+When X served a response is its HTTP `Date` (X's clock, not ours): `get_served` returns it with
+the body, and an open stream tells the time of each moment of the connection by X's clock (its
+`Date` at connect plus the time since). Collectors record it so that, of two copies of a tweet,
+the one X served later wins.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -36,6 +43,7 @@ from tweetpipe.xapi.fields import Selection
 from tweetpipe.xapi.limits import Backoff, RateLimit, reset_wait
 
 Json = dict[str, Any]
+log = logging.getLogger(__name__)
 OnWait = Callable[[str, float], None]
 
 
@@ -52,6 +60,37 @@ class ClientOptions:
     reset_margin: float = 1.0
     min_interval: Mapping[str, float] = field(
         default_factory=lambda: {"/2/tweets/search/all": 1.0})
+
+
+@dataclass(frozen=True)
+class Served:
+    """A decoded response body and when X served it (ISO 8601, UTC; None without a `Date`)."""
+
+    body: Json
+    served_at: str | None
+
+
+class ServedStream:
+    """The raw chunks of an open stream, and X's clock while it is open."""
+
+    def __init__(self, chunks: Iterator[bytes], server_time: float | None) -> None:
+        self._chunks = chunks
+        self._server_time = server_time
+        self._opened = time.monotonic()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def served_at(self) -> str | None:
+        """Now by X's clock: its `Date` at connect plus the time since (None without a Date)."""
+        if self._server_time is None:
+            return None
+        return iso_time(self._server_time + time.monotonic() - self._opened)
+
+
+def iso_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
 
 
 class XClient:
@@ -129,14 +168,23 @@ class XClient:
              body: Json | None = None) -> Json:
         return self.request("POST", path, params, body=body, fields=False)
 
+    def get_served(self, path: str, params: Mapping[str, Any] | None = None) -> Served:
+        """A GET with the default fields: the body and when X served it."""
+        return self.request_served("GET", path, params)
+
     def request(self, method: str, path: str, params: Mapping[str, Any] | None = None, *,
                 body: Json | None = None, fields: bool = True) -> Json:
-        """One API call, retried on transient failures; the decoded JSON body.
+        """One API call, retried on transient failures; the decoded JSON body."""
+        return self.request_served(method, path, params, body=body, fields=fields).body
+
+    def request_served(self, method: str, path: str, params: Mapping[str, Any] | None = None,
+                       *, body: Json | None = None, fields: bool = True) -> Served:
+        """One API call, retried on transient failures; the decoded JSON body and its time.
 
         A transient error waits its own time (a rate-limit reset) or the backoff of its kind;
         a 400 naming field values X rejects is retried at once without them.
         """
-        def once() -> Json:
+        def once() -> Served:
             query = {**(self.selection.params() if fields else {}), **(params or {})}
             return self._once(method, path, query, body)
 
@@ -157,7 +205,8 @@ class XClient:
         if self.on_wait and attempt.delay > 0:
             self.on_wait(f"{attempt.error} — retry {attempt.number}", attempt.delay)
 
-    def _once(self, method: str, path: str, query: Mapping[str, Any], body: Json | None) -> Json:
+    def _once(self, method: str, path: str, query: Mapping[str, Any], body: Json | None
+              ) -> Served:
         self._pace(path)
         try:
             response = self._http.request(method, path, params=query,
@@ -166,15 +215,17 @@ class XClient:
                                           if body else None)
         except httpx.TransportError as exc:
             raise NetworkError(f"network error: {type(exc).__name__}", path=path) from None
-        self.check(response, path)
-        return decode(response, path)
+        server_time = self.check(response, path).server_time
+        return Served(decode(response, path),
+                      None if server_time is None else iso_time(server_time))
 
-    def check(self, response: httpx.Response, path: str) -> None:
-        """Raise the typed error for a non-2xx response (reading its body if needed)."""
+    def check(self, response: httpx.Response, path: str) -> RateLimit:
+        """Raise the typed error for a non-2xx response (reading its body if needed); the
+        response's rate-limit headers and `Date`."""
         rl = self._note_limits(response)
         status = response.status_code
         if status < 300:
-            return
+            return rl
         response.read()
         detail = problem_detail(response)
         if status in (401, 403):
@@ -195,7 +246,9 @@ class XClient:
         return 1.0 + self.options.reset_margin if rl.known else None
 
     def _drop_rejected(self, exc: RequestError) -> bool:
-        """Retry without field/expansion values a 400 rejected; False if none were named."""
+        """Retry without field/expansion values a 400 rejected; False if none were named.
+
+        Logs a warning naming what is dropped: the data collected from then on lacks it."""
         body = exc.body if isinstance(exc.body, dict) else {}
         names = set(self.selection.values)
         changed = False
@@ -204,22 +257,29 @@ class XClient:
                 if name in names and values:
                     before = self.selection
                     self.selection = before.without(name, values)
+                    dropped = [v for v in before.values.get(name, ())
+                               if v not in self.selection.values.get(name, ())]
+                    if dropped:
+                        log.warning("%s rejected %s=%s (%s): asking without them from now on",
+                                    exc.context.get("path", "the X API"), name,
+                                    ",".join(dropped), error.get("message") or "no reason")
                     changed = changed or self.selection != before
         return changed
 
     # -- streams ----------------------------------------------------------------------------
     @contextmanager
     def open_stream(self, path: str, params: Mapping[str, Any] | None = None
-               ) -> Iterator[Iterator[bytes]]:
-        """Open a stream once; yields an iterator of raw chunks. Raises typed errors."""
+                    ) -> Iterator[ServedStream]:
+        """Open a stream once; yields its raw chunks (iterable) and X's clock. Raises typed
+        errors."""
         self._pace(path)
         query = {**self.selection.params(), **(params or {})}
         o = self.options
         timeout = httpx.Timeout(o.timeout, connect=o.connect_timeout, read=o.stall_timeout)
         try:
             with self._http.stream("GET", path, params=query, timeout=timeout) as response:
-                self.check(response, path)
-                yield response.iter_raw()
+                server_time = self.check(response, path).server_time
+                yield ServedStream(response.iter_raw(), server_time)
         except httpx.ReadTimeout:
             raise StreamStalled(f"no data for {o.stall_timeout:g}s: stalled", path=path) from None
         except httpx.TransportError as exc:

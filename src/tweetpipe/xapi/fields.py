@@ -6,8 +6,9 @@ The lists below are the `enum`s of the `tweet.fields`, `user.fields`, `media.fie
 OAuth 2 user) auth or that only apply to the requesting user are left out of the defaults
 (`USER_CONTEXT_FIELDS`): an app-only bearer token is refused for them.
 
-A server that rejects a value (an older API, the emulator) names it in a 400's `errors`;
-`Selection.without` drops it, and the client retries without it.
+A server that rejects a value (an older API version, an access level without it) names it in a
+400's `errors`; `Selection.without` drops it, and the client retries without it, logging a
+warning that names what it dropped (the data collected from then on lacks it).
 """
 
 from __future__ import annotations

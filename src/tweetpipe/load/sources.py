@@ -1,0 +1,172 @@
+"""The records as the column specs read them: tweets, the objects they carry, API errors.
+
+Every read goes through the type-safe accessors of `values`, so a field of any JSON type reads
+as a value or None, never an exception.
+
+What the transform analyses (`TweetSource.analysed`): X cuts a retweet's text ("RT @user: …"),
+so a retweet is analysed on its original's full text and entities (`retweeted_original`), or on
+its own cut text when X did not include the original (`truncated_retweet`); every other tweet on
+its own (`own`). A long post's text and entities are its `note_tweet`'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import orjson
+
+from tweetpipe.collect.records import PROVENANCE_KEY
+from tweetpipe.load.values import JSON, integer, is_id, items, obj, objs, path
+
+MERGED_KEYS = ("author", "in_reply_to_user", "matching_rules", "errors", "edit_versions",
+               PROVENANCE_KEY)
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    topic: str
+    partition: int
+    offset: int
+
+
+OWN, RETWEETED_ORIGINAL, TRUNCATED_RETWEET = "own", "retweeted_original", "truncated_retweet"
+
+
+def full_text(tweet: JSON) -> Any:
+    """A tweet's whole text: its long post's (`note_tweet.text`) when it has one."""
+    note = path(tweet, "note_tweet", "text")
+    return note if isinstance(note, str) else tweet.get("text")
+
+
+def text_entities(tweet: JSON) -> JSON:
+    """The entities of `full_text`: a long post's own (`note_tweet.entities`) for its text."""
+    if isinstance(path(tweet, "note_tweet", "text"), str):
+        return obj(path(tweet, "note_tweet", "entities"))
+    return obj(tweet.get("entities"))
+
+
+def tags(entities: JSON, kind: str, key: str) -> list[str]:
+    return [str(e[key]) for e in objs(entities.get(kind)) if key in e]
+
+
+def expanded_urls(entities: JSON) -> list[Any]:
+    return [u.get("expanded_url") or u.get("url") for u in objs(entities.get("urls"))]
+
+
+@dataclass(frozen=True)
+class TweetSource:
+    """A tweet record with the parts several columns read, each read once and type-safely."""
+
+    record: JSON
+    id: int
+    where: Coordinates
+    collected: str  # when it was collected
+    served: str  # when X served it (else `collected`): of two copies, the later one wins
+
+    @cached_property
+    def author(self) -> JSON:
+        return obj(self.record.get("author"))
+
+    @cached_property
+    def entities(self) -> JSON:
+        return text_entities(self.record)
+
+    @cached_property
+    def refs(self) -> list[JSON]:
+        return objs(self.record.get("referenced_tweets"))
+
+    @cached_property
+    def attachments(self) -> JSON:
+        return obj(self.record.get("attachments"))
+
+    @cached_property
+    def geo(self) -> JSON:
+        return obj(self.record.get("geo"))
+
+    @cached_property
+    def edits(self) -> list[int | None]:
+        return [integer(i) for i in items(self.record.get("edit_history_tweet_ids"))]
+
+    @cached_property
+    def metrics(self) -> JSON:
+        return obj(self.record.get("public_metrics"))
+
+    @cached_property
+    def analysed(self) -> tuple[str, JSON]:
+        """Which text the transform analyses (OWN, RETWEETED_ORIGINAL, TRUNCATED_RETWEET) and
+        the tweet it is the text of."""
+        retweeted = [r for r in self.refs if r.get("type") == "retweeted"]
+        if not retweeted:
+            return OWN, self.record
+        original = obj(retweeted[0].get("tweet"))
+        if isinstance(full_text(original), str):
+            return RETWEETED_ORIGINAL, original
+        return TRUNCATED_RETWEET, self.record
+
+    @cached_property
+    def analysed_entities(self) -> JSON:
+        return text_entities(self.analysed[1])
+
+    def tags(self, kind: str, key: str) -> list[str]:
+        return tags(self.entities, kind, key)
+
+    def text(self) -> Any:
+        return full_text(self.record)
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """An object carried by a tweet record (a user, medium, place, poll or included tweet)."""
+
+    item: JSON
+    seen: str  # when X served it (else when it was collected)
+
+
+@dataclass(frozen=True)
+class ErrorSource:
+    """One partial error of an errors record (`collect.records.errors_record`)."""
+
+    error: JSON
+    record: JSON
+    where: Coordinates
+    collected: str
+    served: str
+
+    def provenance(self, key: str) -> Any:
+        return path(self.record, PROVENANCE_KEY, key)
+
+    def key(self) -> str:
+        """The error's identity with its `served` time: the sha256 of its JSON, keys sorted
+        (the same error served at the same time, replayed or re-read, is one row)."""
+        return hashlib.sha256(orjson.dumps(self.error, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def delivered_tweet(record: JSON) -> JSON:
+    """The tweet as X delivered it: the record without what `merge` added."""
+    tweet = {k: v for k, v in record.items() if k not in MERGED_KEYS}
+    if isinstance(tweet.get("attachments"), dict):
+        tweet["attachments"] = {
+            k: v for k, v in tweet["attachments"].items() if k not in ("media", "polls")
+        }
+    if isinstance(tweet.get("geo"), dict):
+        tweet["geo"] = {k: v for k, v in tweet["geo"].items() if k != "place"}
+    if isinstance(tweet.get("referenced_tweets"), list):
+        tweet["referenced_tweets"] = [
+            {k: v for k, v in r.items() if k != "tweet"} if isinstance(r, dict) else r
+            for r in tweet["referenced_tweets"]
+        ]
+    entities = tweet.get("entities")
+    if isinstance(entities, dict) and isinstance(entities.get("mentions"), list):
+        tweet["entities"] = {**entities, "mentions": [
+            {k: v for k, v in m.items() if k != "user"} if isinstance(m, dict) else m
+            for m in entities["mentions"]
+        ]}
+    return tweet
+
+
+def ident(value: Any) -> int | None:
+    """An id as X writes it (digits), as an int; None for anything else."""
+    return integer(value) if is_id(value) else None
