@@ -26,9 +26,9 @@ from tweetpipe_emulator.search_endpoints import (
     _id_param,
     encode_token,
     query_param,
-    time_param,
 )
 from tweetpipe_emulator.store import Entry, Json, TweetStore
+from tweetpipe_emulator.validation import time_param
 
 GRANULARITY_S = {"minute": 60, "hour": 3600, "day": 86400}
 PAGE_SPAN_S = 31 * 86400  # X pages counts at 31 days' worth of buckets

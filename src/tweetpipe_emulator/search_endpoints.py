@@ -8,8 +8,8 @@ from datetime import datetime
 from tweetpipe_emulator.expand import RequestedFields, render
 from tweetpipe_emulator.problems import ApiError, bad_param, invalid_request
 from tweetpipe_emulator.query import Node, QueryError, parse_query
-from tweetpipe_emulator.store import Entry, Json, TweetStore, parse_time
-from tweetpipe_emulator.validation import ascii_int, is_id
+from tweetpipe_emulator.store import Entry, Json, TweetStore
+from tweetpipe_emulator.validation import ascii_int, is_id, time_param
 
 MAX_RESULTS = {"search_recent": 100, "search_all": 500}
 _TOKEN_PREFIX = "b26v89c19zqg8o3f"  # X's tokens look like this: lowercase base36
@@ -48,20 +48,6 @@ def _id_param(params: Mapping[str, str], name: str) -> int | None:
     if not is_id(raw):
         raise bad_param(name, raw, f"The `{name}` query parameter value [{raw}] is not valid")
     return int(raw)
-
-
-def time_param(params: Mapping[str, str], name: str) -> datetime | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        when = parse_time(raw)
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        msg = f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC 3339 date-time"
-        raise bad_param(name, raw, msg)
-    return when
 
 
 def query_param(params: Mapping[str, str]) -> Node:

@@ -117,7 +117,8 @@ def check_query(raw: str, max_length: int, what: str = "query") -> str | None:
     return None
 
 
-def _time(params: Mapping[str, str], name: str) -> datetime | None:
+def time_param(params: Mapping[str, str], name: str) -> datetime | None:
+    """An RFC 3339 time parameter, or None; 400 problem when it is not one."""
     raw = params.get(name)
     if raw is None:
         return None
@@ -229,7 +230,7 @@ def check_search(endpoint: str, params: Mapping[str, str], options: EmulatorOpti
 
 
 def check_times(endpoint: str, params: Mapping[str, str], clock: Clock) -> None:
-    start, end = _time(params, "start_time"), _time(params, "end_time")
+    start, end = time_param(params, "start_time"), time_param(params, "end_time")
     s_raw, e_raw = params.get("start_time", ""), params.get("end_time", "")
     if start is not None and end is not None and end <= start:
         msg = f"Invalid 'end_time':'{e_raw}'. 'end_time' must be after 'start_time':'{s_raw}'"
