@@ -85,6 +85,16 @@ run() {  # run NAME COMMAND: inside the root, as a fresh login would
   fi
 }
 
+taken=()
+for port in 5432 9092; do  # the demo's default addresses: on a fresh machine nothing is there
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && taken+=("$port")
+done
+if [ ${#taken[@]} -gt 0 ] && [ "$WHAT" != test ]; then
+  log "something already listens on 127.0.0.1 port(s) ${taken[*]}: the demo would use it" \
+      "instead of starting its own; stop it (e.g. \`tweetpipe services down\`) and run again"
+  exit 1
+fi
+
 case $WHAT in
   demo) run demo "make demo" ;;
   test) run test "make test" ;;
