@@ -62,3 +62,13 @@ def validate_problem(body: dict[str, Any]) -> None:
     mapping = _spec()["components"]["schemas"]["Problem"]["discriminator"]["mapping"]
     assert body["type"] in mapping, body["type"]
     validate(body, mapping[body["type"]].rsplit("/", 1)[-1])
+
+
+def unlimited(**overrides: Any) -> Emulator:
+    """An emulator whose counts and full-archive limits never get in the way (a default
+    counts window over the 2021 recordings is ~60 pages of days)."""
+    from tweetpipe_emulator import EndpointLimit
+
+    lots = EndpointLimit(100_000)
+    limits = {"counts_recent": lots, "counts_all": lots, "search_all": lots}
+    return make(rate_limits=limits, **overrides)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emukit import AUTH, TOKEN, make, validate, validate_problem
+from emukit import AUTH, TOKEN, make, unlimited, validate, validate_problem
 from pydantic import SecretStr
 
 from tweetpipe.api import Pipeline
@@ -27,10 +27,7 @@ STEP = {"minute": 60, "hour": 3600, "day": 86400}
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    """A default window over the 2021 recordings is ~60 pages of days: no limits in the way."""
-    lots = EndpointLimit(100_000)
-    limits = {"counts_recent": lots, "counts_all": lots, "search_all": lots}
-    with make(rate_limits=limits) as emulator:
+    with unlimited() as emulator:
         yield emulator
 
 

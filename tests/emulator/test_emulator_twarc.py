@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 import pytest
-from emukit import DATA, TOKEN, make
+from emukit import DATA, TOKEN, make, unlimited
 
-from tweetpipe_emulator import Emulator, EndpointLimit, parse_query
+from tweetpipe_emulator import Emulator, parse_query
 
 pytest.importorskip("twarc")
 
@@ -29,9 +29,7 @@ LAUNCHER = Path(__file__).with_name("twarc_redirect.py")
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    lots = EndpointLimit(100_000)
-    limits = {"counts_recent": lots, "counts_all": lots, "search_all": lots}
-    with make(rate_limits=limits) as emulator:
+    with unlimited() as emulator:
         yield emulator
 
 

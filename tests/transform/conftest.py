@@ -5,11 +5,9 @@ The Spark session is the shared one in tests/fixtures/spark.py.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import orjson
@@ -20,6 +18,8 @@ from tweetpipe.collect.records import merge_payload
 from tweetpipe.load.columns import TWEETS
 from tweetpipe.load.rows import Coordinates, parse_message
 from tweetpipe.transform.batch_job import INPUT_COLUMNS
+
+from ..data import all_files, payloads
 
 JSON = dict[str, Any]
 # tweet_merge as Spark's JDBC reader types it: the columns the transform reads, plus a few more
@@ -32,18 +32,11 @@ MERGE_SCHEMA = TWEETS.spark_ddl(MERGE_COLUMNS)
 def sample_tweets() -> dict[str, tuple[JSON, dict[str, JSON]]]:
     """Every tweet in the shipped samples by id, with the users its page includes."""
     found: dict[str, tuple[JSON, dict[str, JSON]]] = {}
-    for path in sorted(resources.files("tweetpipe").joinpath("data").iterdir(), key=str):
-        if not path.name.endswith(".jsonl"):
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                page = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the sample holds a deliberately broken line
-            data = page.get("data")
-            users = {u["id"]: u for u in (page.get("includes") or {}).get("users", [])}
-            for tweet in data if isinstance(data, list) else [data] if data else []:
-                found.setdefault(tweet["id"], (tweet, users))
+    for page in sample_pages():
+        data = page.get("data")
+        users = {u["id"]: u for u in (page.get("includes") or {}).get("users", [])}
+        for tweet in data if isinstance(data, list) else [data] if data else []:
+            found.setdefault(tweet["id"], (tweet, users))
     return found
 
 
@@ -52,17 +45,16 @@ def sample_records() -> dict[str, JSON]:
     """Every tweet in the shipped samples by id, merged with its page's includes (a retweet
     carries its original) as the collector merges it."""
     found: dict[str, JSON] = {}
-    for path in sorted(resources.files("tweetpipe").joinpath("data").iterdir(), key=str):
-        if not path.name.endswith(".jsonl"):
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                page = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the sample holds a deliberately broken line
-            for record in merge_payload(page, provenance={}):
-                found.setdefault(record["id"], record)
+    for page in sample_pages():
+        for record in merge_payload(page, provenance={}):
+            found.setdefault(record["id"], record)
     return found
+
+
+def sample_pages() -> list[JSON]:
+    """The parseable pages of the shipped samples, file by file (one line is broken on
+    purpose)."""
+    return [page for path in all_files() for page in payloads(path.stem)]
 
 
 def merge_row(tweet_id: str, load_seq: int = 1, *, merged: bool = False) -> tuple[Any, ...]:
