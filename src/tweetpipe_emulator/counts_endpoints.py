@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 
 from tweetpipe_emulator.problems import ApiError, bad_param, invalid_request
 from tweetpipe_emulator.search_endpoints import (
-    _cursor,
-    _id_param,
     encode_token,
+    id_param,
+    page_cursor,
     query_param,
 )
 from tweetpipe_emulator.store import Entry, Json, TweetStore
@@ -85,7 +85,7 @@ def counts(store: TweetStore, endpoint: str, params: Mapping[str, str],
     node = query_param(params)
     step = _granularity(params)
     _fields(params)
-    since, until = _id_param(params, "since_id"), _id_param(params, "until_id")
+    since, until = id_param(params, "since_id"), id_param(params, "until_id")
     start_at, end_at = time_param(params, "start_time"), time_param(params, "end_time")
     if start_at is not None and end_at is not None and end_at <= start_at:
         s_raw, e_raw = params["start_time"], params["end_time"]
@@ -119,7 +119,7 @@ def counts(store: TweetStore, endpoint: str, params: Mapping[str, str],
 
 
 def _page_end(params: Mapping[str, str], start: int, end: int) -> int:
-    cursor = _cursor(params, None)
+    cursor = page_cursor(params, None)
     if cursor is None:
         return end
     token = params.get("next_token") or params.get("pagination_token") or ""

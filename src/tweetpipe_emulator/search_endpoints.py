@@ -41,7 +41,7 @@ def _int_param(params: Mapping[str, str], name: str, lo: int, hi: int, default: 
     return value
 
 
-def _id_param(params: Mapping[str, str], name: str) -> int | None:
+def id_param(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
@@ -73,7 +73,7 @@ def _in_time(entry: Entry, start: datetime | None, end: datetime | None) -> bool
     return (start is None or entry.created_at >= start) and (end is None or entry.created_at < end)
 
 
-def _cursor(params: Mapping[str, str], until: int | None) -> int | None:
+def page_cursor(params: Mapping[str, str], until: int | None) -> int | None:
     token = params.get("next_token") or params.get("pagination_token")
     if token is None:
         return until
@@ -92,7 +92,7 @@ def search(store: TweetStore, endpoint: str, params: Mapping[str, str],
     tweets exist for this request (recent search's 7-day window, a set clock)."""
     node = query_param(params)
     limit = _int_param(params, "max_results", 10, MAX_RESULTS[endpoint], 10)
-    since, until = _id_param(params, "since_id"), _id_param(params, "until_id")
+    since, until = id_param(params, "since_id"), id_param(params, "until_id")
     start, end = time_param(params, "start_time"), time_param(params, "end_time")
     sel = RequestedFields.from_params(params)
     if sel.unknown_expansions():
@@ -101,7 +101,7 @@ def search(store: TweetStore, endpoint: str, params: Mapping[str, str],
         raise bad_param("expansions", bad, msg)
     hits: list[Entry] = []
     more = False
-    for entry in store.newest_first(below=_cursor(params, until), above=since):
+    for entry in store.newest_first(below=page_cursor(params, until), above=since):
         if (visible is None or visible(entry)) and _in_time(entry, start, end) \
                 and node.match(entry.subject):
             if len(hits) == limit:
