@@ -56,17 +56,17 @@ def collect_step(settings: Settings, console: Console, *, query: str | None,
     stats = CollectStats()
     with contextlib.ExitStack() as stack:
         if settings.bearer_token is not None:
-            api, query, most = settings, query or DEFAULT_QUERY, limit
+            api, query, most, archive = settings, query or DEFAULT_QUERY, limit, False
             console.print(f"searching X ({settings.x_api_base_url}) for {query!r}")
         else:
             url, match_all = stack.enter_context(emulator_process(settings))
             api = settings.model_copy(update={"x_api_base_url": url,
                                               "bearer_token": SecretStr(DEMO_TOKEN)})
-            query, most = query or match_all, None
-            console.print(f"no TWITTER_BEARER_TOKEN: searching the local X API emulator "
-                          f"({url}) serving the bundled sample")
+            query, most, archive = query or match_all, None, True
+            console.print(f"no TWITTER_BEARER_TOKEN: searching the full archive of the local "
+                          f"X API emulator ({url}), which serves the bundled sample")
         with progress.show(console, stats):
-            Pipeline(api).collect_search(query, limit=most, stats=stats)
+            Pipeline(api).collect_search(query, archive=archive, limit=most, stats=stats)
     return stats.ids
 
 

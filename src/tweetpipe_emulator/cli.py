@@ -66,8 +66,8 @@ def parser() -> argparse.ArgumentParser:
                    help="most filtered-stream rules (default: the access level's)")
     p.add_argument("--clock", type=_clock, default=None,
                    help="the emulator's now: an RFC 3339 time or 'newest' (the newest recorded "
-                        "tweet's time); default: the wall clock for synthetic tweets, recordings "
-                        "as of their recording")
+                        "tweet's time); default: the wall clock for synthetic tweets, each "
+                        "recording's newest tweet for its tweets")
     return p
 
 

@@ -80,7 +80,9 @@ class EmulatorOptions:
     Time: recent search serves the last `recent_window_days` (X: 7) before the clock. `clock`
     fixes the emulator's "now" for every tweet, recorded or synthetic; "newest" sets it to the
     newest recorded tweet's time. Left None, synthetic tweets are measured from the wall clock and
-    recorded tweets are served as of their recording, so recordings stay searchable.
+    recorded tweets from the newest tweet of their recording (file), so every recording stays
+    searchable by recent search as X answered it then (a 2010 tweet in a 2021 recording is not);
+    full-archive search serves every tweet.
 
     HTTP: `body_timeout_s` bounds the wait for a request body (then 408); `stream_max_s` ends
     every stream cleanly after that many seconds (None: never, like X; for tests and tools).

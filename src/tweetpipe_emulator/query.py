@@ -414,14 +414,11 @@ class _Parser:
         return _term(tok, negated)
 
 
-def parse_query(query: str, max_length: int | None = None) -> Node:
-    """Parse `query`; raises QueryError for syntax errors, queries without a positive
-    standalone term, and queries longer than `max_length` characters."""
+def parse_query(query: str) -> Node:
+    """Parse `query`; raises QueryError for syntax errors and queries without a positive
+    standalone term (length and depth limits: `validation.check_query`, before parsing)."""
     if not query.strip():
         raise QueryError("query must not be empty")
-    if max_length is not None and len(query) > max_length:
-        raise _error(f"Query is too long: {len(query)} characters, the limit is {max_length}",
-                     max_length + 1)
     parser = _Parser(_lex(query), len(query))
     node = parser.parse_or()
     if (tok := parser.peek()) is not None:

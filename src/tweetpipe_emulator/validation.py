@@ -179,12 +179,14 @@ class Clock:
 
     def visible(self, endpoint: str) -> Visible:
         """Which tweets exist for this request: none after a set clock, and recent search
-        only the window before the clock (recordings without a set clock: all of them)."""
+        only the window before the clock. Without a set clock, synthetic tweets are measured
+        from the wall clock and recorded ones from their recording's newest tweet."""
         fixed = self.fixed()
-        wall = datetime.now(UTC)
-        recent = endpoint.endswith("_recent")
-        return Visible(fixed, fixed - self.window if fixed and recent else None,
-                       wall - self.window if recent else None)
+        if not endpoint.endswith("_recent"):
+            return Visible(fixed, None, None, None)
+        if fixed is not None:
+            return Visible(fixed, fixed - self.window, None, None)
+        return Visible(None, None, datetime.now(UTC) - self.window, self.window)
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ class Visible:
     ceiling: datetime | None  # nothing created after this (a set clock)
     floor: datetime | None  # nothing created before this (a set clock's window)
     live_floor: datetime | None  # synthetic tweets: the wall clock's window
+    recorded_window: timedelta | None  # recorded tweets: this before their recording's newest
 
     def __call__(self, entry: Entry) -> bool:
         when = entry.created_at
@@ -199,9 +202,10 @@ class Visible:
             return True
         if self.ceiling is not None:
             return when <= self.ceiling and (self.floor is None or when >= self.floor)
-        if not entry.recorded and self.live_floor is not None:
-            return when >= self.live_floor
-        return True
+        if not entry.recorded:
+            return self.live_floor is None or when >= self.live_floor
+        now = entry.recording_now
+        return self.recorded_window is None or now is None or when >= now - self.recorded_window
 
 
 def check_search(endpoint: str, params: Mapping[str, str], options: EmulatorOptions,

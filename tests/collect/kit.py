@@ -10,6 +10,7 @@ from tweetpipe.demo import sample_files
 from tweetpipe.settings import Settings
 from tweetpipe.xapi import Backoff, ClientOptions, XClient
 from tweetpipe_emulator import Emulator, EmulatorOptions, parse_query
+from tweetpipe_emulator.validation import Clock
 
 from ..pipeline import query
 
@@ -34,9 +35,12 @@ def client(settings: Settings, **kw: Any) -> XClient:
     return XClient(settings=settings, options=kw.pop("options", FAST), **kw)
 
 
-def matching_ids(emu: Emulator, text: str) -> set[str]:
+def matching_ids(emu: Emulator, text: str, endpoint: str = "search_all") -> set[str]:
+    """The ids `endpoint` (search_all, search_recent: its 7-day window) serves for `text`."""
     node = parse_query(text)
-    return {str(e.id) for e in emu.state.store.newest_first() if node.match(e.subject)}
+    visible = Clock(emu.state.options, emu.state.store).visible(endpoint)
+    return {str(e.id) for e in emu.state.store.newest_first()
+            if visible(e) and node.match(e.subject)}
 
 
 def merged_ids(settings: Settings) -> set[str]:

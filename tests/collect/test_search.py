@@ -28,8 +28,10 @@ FAULTS = "429:0.08,429nohdr:0.04,500:0.04,503:0.04,reset:0.05,seed=11"
 
 
 def test_faulty_multi_page_search_lands_every_tweet_once(pipeline: Settings) -> None:
+    """Full-archive search: the bundled recordings span 2010-2023, more than recent search's
+    7-day window holds."""
     emu = emulator(data_files=tuple(sample_files()), faults=FAULTS,
-                   rate_limits={"search_recent": EndpointLimit(10, window_s=1)})
+                   rate_limits={"search_all": EndpointLimit(10, window_s=1)})
     try:
         emu.add_synthetic(SyntheticSource(seed=3), count=1500)
         query = match_all_query(emu.state.store)
@@ -37,7 +39,7 @@ def test_faulty_multi_page_search_lands_every_tweet_once(pipeline: Settings) -> 
         api = with_api(pipeline, emu)
         progress = collect.CollectStats()
         with client(api, on_wait=progress.on_wait) as c, kafka.TweetProducer(api) as producer:
-            collect_search(c, producer, SearchOptions(query, max_results=100),
+            collect_search(c, producer, SearchOptions(query, archive=True, max_results=100),
                            state_dir=api.state_dir, progress=progress)
         faults = emu.fault_counts
     finally:
@@ -74,7 +76,7 @@ def test_follow_collects_the_tweets_that_appear_later_exactly_once(pipeline: Set
     watchdog = threading.Timer(60, stop.set)  # a hung follow loop ends (and fails) in time
     try:
         api = with_api(pipeline, emu)
-        before = matching_ids(emu, query)
+        before = matching_ids(emu, query, "search_recent")
         new: set[str] = set()
         per_pass: dict[int, int] = {}  # tweets collected by the end of each pass
         progress = collect.CollectStats()
@@ -85,7 +87,8 @@ def test_follow_collects_the_tweets_that_appear_later_exactly_once(pipeline: Set
                 return
             per_pass[pos.passes] = progress.tweets
             if pos.passes == 0:
-                new.update(set(emu.add_synthetic(source, count=40)) & matching_ids(emu, query))
+                added = set(emu.add_synthetic(source, count=40))
+                new.update(added & matching_ids(emu, query, "search_recent"))
             elif pos.passes >= 2:
                 stop.set()
 

@@ -16,7 +16,9 @@ import orjson
 import pytest
 from emukit import all_files, validate_problem
 
-RECENT = "/2/tweets/search/recent"
+#: full-archive search: the same operators over every recorded tweet (recent search sees only
+#: each recording's last 7 days)
+ARCHIVE = "/2/tweets/search/all"
 Json = dict[str, Any]
 
 
@@ -72,7 +74,7 @@ def search_ids(client: httpx.Client, query: str) -> set[str]:
     token: str | None = None
     while True:
         params = {"query": query, "max_results": 100, **({"next_token": token} if token else {})}
-        r = client.get(RECENT, params=params)
+        r = client.get(ARCHIVE, params=params)
         assert r.status_code == 200, r.text
         body = r.json()
         found |= {t["id"] for t in body.get("data", [])}
@@ -136,6 +138,8 @@ def test_emoji_with_skin_tone_and_without(client: httpx.Client) -> None:
 
 
 def test_has_video_link_and_its_alias_videos(client: httpx.Client) -> None:
+    """X's operator list (docs.x.com, search "Operators") documents `has:videos` as the alias
+    of `has:video_link`, so both are accepted and match the same tweets."""
     media = {m["media_key"]: m for p in all_files() for raw in p.read_bytes().splitlines()
              if raw.startswith(b"{") and raw.endswith(b"}")
              for m in orjson.loads(raw).get("includes", {}).get("media", [])}
@@ -189,7 +193,7 @@ def test_is_verified_retweets_of_and_nullcast(client: httpx.Client) -> None:
 )
 def test_malformed_queries_are_400_problems(client: httpx.Client, query: str,
                                             position: int) -> None:
-    r = client.get(RECENT, params={"query": query})
+    r = client.get(ARCHIVE, params={"query": query})
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()

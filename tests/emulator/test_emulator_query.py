@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tweetpipe_emulator.query import QueryError, parse_query, subject_of, words
+from tweetpipe_emulator.validation import check_query
 
 USERS = {"1": "alice", "2": "bob"}
 OBJECTS: dict[str, dict[str, dict[str, Any]]] = {
@@ -190,6 +191,5 @@ def test_invalid_queries(query: str) -> None:
 
 
 def test_query_length_limit() -> None:
-    assert parse_query("x" * 512, max_length=512).match
-    with pytest.raises(QueryError, match="too long"):
-        parse_query("x" * 513, max_length=512)
+    assert check_query("x" * 512, 512) is None
+    assert "too long: 513 characters" in (check_query("x" * 513, 512) or "")

@@ -216,8 +216,15 @@ def ids(c: httpx.Client, path: str, **params: Any) -> set[str]:
 
 
 def test_recordings_stay_searchable_without_a_clock() -> None:
-    with make(data_files=BREXIT) as emu, httpx.Client(base_url=emu.url, headers=AUTH) as c:
+    """Each recording's tweets are measured from its own newest tweet: the 2021 brexit page
+    stays searchable beside 2023 tweets, while a 2010 tweet looked up in 2021 is outside
+    recent search's window (as X would have answered) and only full-archive search has it."""
+    with make(rate_limits=NO_CAP) as emu, httpx.Client(base_url=emu.url, headers=AUTH) as c:
         assert len(ids(c, RECENT)) == 100
+        old = {"query": "from:17995040", "tweet.fields": "created_at"}  # withheld.jsonl
+        archive = c.get(ALL, params=old).json()["data"]
+        assert [t["created_at"][:4] for t in archive] == ["2010"]
+        assert c.get(RECENT, params=old).json() == {"meta": {"result_count": 0}}
 
 
 def test_a_set_clock_bounds_recent_search_to_seven_days() -> None:
