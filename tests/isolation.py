@@ -48,17 +48,5 @@ def cli_env(settings: Settings) -> dict[str, str]:
     """Environment for a `tweetpipe` subprocess that should use exactly these settings, and no
     `.env` of its working directory."""
     env = {k: v for k, v in os.environ.items() if k not in settings_variables()}
-    env[ENV_FILE_VARIABLE] = ""
-    env.update({
-        "TWEETPIPE_HOME": str(settings.state_dir), "TWEETPIPE_JAR_CACHE": str(settings.jar_cache),
-        "DB_HOST": settings.db_host, "DB_PORT": str(settings.db_port),
-        "DB_USER": settings.db_user, "DB_PASS": settings.db_pass.get_secret_value(),
-        "DB_NAME": settings.db_name, "DB_SCHEMA": settings.db_schema,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "KAFKA_TOPIC": settings.kafka_topic, "KAFKA_GROUP": settings.kafka_group,
-        "KAFKA_PARTITIONS": str(settings.kafka_partitions), "SPARK_MASTER": settings.spark_master,
-        "X_API_BASE_URL": settings.x_api_base_url,
-    })
-    if settings.bearer_token is not None:
-        env["TWITTER_BEARER_TOKEN"] = settings.bearer_token.get_secret_value()
+    env.update(settings.as_environment())
     return env

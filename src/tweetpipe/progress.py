@@ -104,3 +104,28 @@ def periodic(report: Callable[[], object], *, every: float) -> Iterator[None]:
     finally:
         done.set()
         thread.join(timeout=5)
+
+
+#: seconds: from 5 ms to 30 s, Prometheus' cumulative buckets (+Inf is `count`)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass
+class Histogram:
+    """Durations a stage observed (a batch's, say), bucketed as Prometheus histograms are."""
+
+    bounds: tuple[float, ...] = LATENCY_BUCKETS
+    counts: list[int] = field(default_factory=lambda: [0] * len(LATENCY_BUCKETS))
+    count: int = 0
+    sum: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.count += 1
+        self.sum += seconds
+        for i, bound in enumerate(self.bounds):
+            if seconds <= bound:
+                self.counts[i] += 1
+
+    def as_dict(self) -> dict[str, object]:
+        return {"bounds": list(self.bounds), "counts": list(self.counts), "count": self.count,
+                "sum": self.sum}

@@ -163,6 +163,22 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         return self.tweetpipe_home.resolve()
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment variables that build them again, for a child
+        process (`tweetpipe run`'s components). Holds secrets: pass it as a process's
+        environment, never on a command line or into a log. No `.env` is read on top."""
+        env = {ENV_FILE_VARIABLE: ""}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            alias = info.validation_alias
+            if value is None or name == "database_url" or alias is None:
+                continue
+            key = alias.choices[0] if isinstance(alias, AliasChoices) else alias
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[str(key)] = str(value.resolve() if isinstance(value, Path) else value)
+        return env
+
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"

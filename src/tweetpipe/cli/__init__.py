@@ -1,7 +1,7 @@
 """`tweetpipe`: one command line for every stage. Settings are built once and passed down.
 
 Commands live by stage: `services` (services, db), `collect` (collect, rules, emulator),
-`pipeline` (load, transform, status, demo).
+`stages` (load, transform, status, demo), `live` (run, dashboard).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import sys
 
 from rich.logging import RichHandler
 
-from tweetpipe.cli import collect, services, stages
+from tweetpipe.cli import collect, live, services, stages
 from tweetpipe.cli.common import State, app, console, settings
 from tweetpipe.errors import ConfigError, TweetpipeError
 
-__all__ = ["State", "app", "collect", "main", "services", "settings", "stages"]
+__all__ = ["State", "app", "collect", "live", "main", "services", "settings", "stages"]
 
 
 def main() -> None:

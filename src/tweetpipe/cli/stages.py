@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -65,8 +66,20 @@ def _kill_self() -> None:
 
 
 @app.command("status")
-def status_cmd() -> None:
+def status_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="the same facts as JSON, for scripts "
+                                          "(with each service's pid and a running `tweetpipe "
+                                          "run`'s components)")] = False,
+) -> None:
     """Services, per-partition lag, rows per table, dead letters by reason."""
+    if as_json:
+        import orjson
+
+        from tweetpipe.run import live
+
+        snapshot = live.snapshot_of(settings())
+        sys.stdout.write(orjson.dumps(snapshot, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     render.print_status(Pipeline(settings()).status())
 
 

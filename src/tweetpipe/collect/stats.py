@@ -29,6 +29,8 @@ class CollectStats:
     waiting: str = ""  # why the collector waits (a rate-limit reset, a backoff), until when:
     waiting_until: float = 0.0  # monotonic
     rate_limit: str = ""
+    rate_limit_waits: int = 0  # waits for X's rate-limit window (429s or an exhausted window)
+    backoffs: int = 0  # other waits before a retry (5xx, resets)
     ids: set[str] = field(default_factory=set)
     started: float = field(default_factory=time.monotonic)
 
@@ -52,6 +54,10 @@ class CollectStats:
         """For `XClient(on_wait=...)`: shown, counting down, until the next tweet arrives."""
         self.waiting = reason
         self.waiting_until = time.monotonic() + seconds
+        if "rate limit" in reason.lower() or "429" in reason:
+            self.rate_limit_waits += 1
+        else:
+            self.backoffs += 1
 
     def line(self) -> str:
         parts = [f"{self.tweets} tweets ({len(self.ids)} distinct)", f"{self.rate:.1f}/s"]

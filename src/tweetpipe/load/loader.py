@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
-from tweetpipe import db, kafka, retry
+from tweetpipe import db, kafka, progress, retry
 from tweetpipe.db import errors as db_errors
 from tweetpipe.errors import DatabaseError, RecordError, RowRefusedError
 from tweetpipe.kafka import KAFKA_LOG
@@ -65,6 +65,8 @@ class LoadStats:
     started: float = field(default_factory=time.monotonic)
     first_batch: float | None = None  # when the first batch was in hand (monotonic)
     last_batch: float | None = None  # when the last batch was committed
+    #: from a batch in hand to its commit (rows, offsets and side tables)
+    batch_seconds: progress.Histogram = field(default_factory=progress.Histogram)
 
     @property
     def rate(self) -> float:
@@ -149,10 +151,12 @@ class Loader:
             while not self.stop.is_set() and not self._reached_max():
                 batch = self._next_batch()
                 if len(batch):
+                    began = time.monotonic()
                     if self.stats.first_batch is None:
-                        self.stats.first_batch = time.monotonic()
+                        self.stats.first_batch = began
                     self._with_db_retry(functools.partial(self._store, batch=batch))
                     self._account(batch)
+                    self.stats.batch_seconds.observe(time.monotonic() - began)
                     idle_since = time.monotonic()
                 elif self._idle_done(idle_since):
                     break
