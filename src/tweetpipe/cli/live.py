@@ -80,3 +80,16 @@ def run_replay(
     """Recorded X API v2 JSONL (then keeps loading and transforming until stopped)."""
     _run({"source": "replay", "files": [str(f.resolve()) for f in files]}, every, port,
          no_dashboard)
+
+
+@app.command("dashboard")
+def dashboard_cmd(
+    port: Port = live.DEFAULT_PORT,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """The live dashboard and /metrics on their own, against the database (`tweetpipe run`
+    serves them itself)."""
+    stop = stop_event()
+    with live.serving(settings(), host=host, port=port, stop=stop) as url:
+        console.print(f"dashboard: {url}  ·  metrics: {url}metrics  (Ctrl-C stops)")
+        stop.wait()

@@ -95,31 +95,49 @@ def _dashboard(settings: Settings, options: RunOptions, supervisor: Supervisor
     if options.port is None:
         yield ""
         return
+    done = threading.Event()
+    with serving(settings, host=options.host, port=options.port, stop=done,
+                 supervisor=supervisor) as url:
+        try:
+            yield url
+        finally:
+            done.set()
+
+
+@contextmanager
+def serving(settings: Settings, *, host: str, port: int, stop: threading.Event,
+            supervisor: Supervisor | None = None) -> Iterator[str]:
+    """Serve the dashboard and `/metrics` (facts of this run, if any) in a thread while the
+    block runs; yields the URL. A port that cannot be bound raises here, not in the thread."""
     from tweetpipe.dashboard import server
 
     ready = threading.Event()
     url: list[str] = []
-    done = threading.Event()
+    failed: list[BaseException] = []
 
     def get_facts() -> facts.Facts:
         return snapshot_of(settings, supervisor)
-
-    def metrics() -> str:
-        return prometheus.render(get_facts())
 
     def announce(where: str) -> None:
         url.append(where)
         ready.set()
 
-    thread = threading.Thread(target=server.serve, name="tweetpipe-dashboard", daemon=True,
-                              args=(settings,), kwargs={
-                                  "host": options.host, "port": options.port,
-                                  "facts": get_facts, "metrics": metrics, "stop": done,
-                                  "ready": announce})
+    def serve() -> None:
+        try:
+            server.serve(settings, host=host, port=port, facts=get_facts,
+                         metrics=lambda: prometheus.render(get_facts()), stop=stop,
+                         ready=announce)
+        except BaseException as exc:
+            failed.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=serve, name="tweetpipe-dashboard", daemon=True)
     thread.start()
-    ready.wait(10)
+    ready.wait(30)
+    if failed:
+        raise failed[0]
     try:
         yield url[0] if url else ""
     finally:
-        done.set()
+        stop.set()
         thread.join(timeout=5)

@@ -11,6 +11,7 @@ transform, whose last micro-batch takes what the loader stored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -152,11 +153,10 @@ class Supervisor:
             c.state = "stopped"
             return
         c.state = "stopping"
-        try:  # a SIGTERM before its handler is in place would kill it mid-start
+        with contextlib.suppress(TweetpipeError):  # a SIGTERM before its handler is in
+            # place would kill it mid-start: wait for its first report
             retry.until(lambda: self._reporting(c) or proc.poll() is not None, timeout=timeout,
                         delay=retry.Constant(0.1), what=f"the {c.name} to start")
-        except TweetpipeError:
-            pass
         proc.send_signal(signal.SIGTERM)
         try:
             c.last_exit = proc.wait(timeout=timeout)
