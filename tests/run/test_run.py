@@ -14,11 +14,13 @@ import pytest
 from tweetpipe.settings import Settings
 
 from ..collect.kit import emulator, merged_ids, with_api
+from ..data import DATA
 from ..pipeline import count
 from ..waiting import reap, wait_until
 from .kit import alive, kill_group, report, start_run
 
 pytestmark = pytest.mark.integration
+COMPONENTS = ("collector", "loader", "transform")
 
 
 def test_run_sample_survives_a_killed_loader_and_stops_in_order(pipeline: Settings,
@@ -40,7 +42,7 @@ def test_run_sample_survives_a_killed_loader_and_stops_in_order(pipeline: Settin
         wait_until(lambda: report(api, "loader")["counters"]["messages"] > 0, 30,
                    "the restarted loader loads")
         assert time.monotonic() - signal_time < 30
-        pids += [report(api, name)["pid"] for name in ("collector", "loader", "transform")]
+        pids += [report(api, name)["pid"] for name in COMPONENTS]
         os.kill(pids[-2], signal.SIGKILL)  # stopped while the loader is down: it must drain
         time.sleep(1.5)  # a backlog of ~60 tweets (the restart waits 2 s)
         run.send_signal(signal.SIGTERM)
@@ -61,3 +63,20 @@ def test_run_sample_survives_a_killed_loader_and_stops_in_order(pipeline: Settin
     assert collected > 0 and merged <= served
     assert len(merged) == collected == count(api, "tweet_merge"), "each collected tweet once"
     assert count(api, "tweet_transformed") == len(merged), "and transformed"
+
+
+def test_components_stop_when_the_run_is_killed(pipeline: Settings, tmp_path: Path) -> None:
+    """kill -9 of `tweetpipe run` itself: its components get SIGTERM from the kernel
+    (PR_SET_PDEATHSIG) and finish, rather than running on as orphans."""
+    log = tmp_path / "run.log"
+    run = start_run(pipeline, "replay", str(DATA / "brexit.jsonl"), "--no-dashboard", log=log)
+    try:
+        wait_until(lambda: all(report(pipeline, n).get("pid") for n in COMPONENTS), 60,
+                   lambda: f"components did not start:\n{log.read_text()}")
+        pids = [report(pipeline, n)["pid"] for n in COMPONENTS]
+        os.killpg(run.pid, signal.SIGKILL)  # the run, not its components (own session)
+        run.wait(10)
+        wait_until(lambda: not [p for p in pids if alive(p)], 30,
+                   lambda: f"orphans left: {[p for p in pids if alive(p)]}")
+    finally:
+        kill_group(run)

@@ -8,7 +8,10 @@ that report before it signals.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
+import os
 import signal
 import sys
 import threading
@@ -23,6 +26,7 @@ from tweetpipe.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 Params = dict[str, Any]
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def collector(settings: Settings, params: Params, stop: threading.Event, run_dir: Path) -> None:
@@ -73,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    _stop_with_the_supervisor(stop)
     name, raw = (argv if argv is not None else sys.argv[1:])[:2]
     params: Params = orjson.loads(raw)
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s "
@@ -81,6 +86,19 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     RUNNERS[name](settings, params, stop, Path(params["run_dir"]))
     log.info("%s stopped", name)
+
+
+def _stop_with_the_supervisor(stop: threading.Event) -> None:
+    """SIGTERM when the supervisor dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG): no
+    component outlives its run."""
+    supervisor = os.getppid()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.warning("cannot ask to be stopped with the supervisor on this system")
+    if os.getppid() != supervisor:  # it died before the request was in place
+        stop.set()
 
 
 if __name__ == "__main__":
