@@ -31,7 +31,7 @@ def test_run_sample_survives_a_killed_loader_and_stops_in_order(pipeline: Settin
     run = start_run(api, "sample", "--every", "2", "--no-dashboard", log=log)
     pids: list[int] = []
     try:
-        wait_until(lambda: count(api, "tweet_transformed") > 0, 90,
+        wait_until(lambda: count(api, "tweet_transformed") > 0, 60,
                    lambda: f"no row in tweet_transformed; run output:\n{log.read_text()}")
         loader = report(api, "loader")["pid"]
         pids.append(loader)
