@@ -6,7 +6,8 @@ PYTEST_ARGS ?=
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml scripts/setup.sh src/tweetpipe/jvm/kafka.xml src/tweetpipe/jvm/spark.xml
+$(VENV)/.installed: pyproject.toml scripts/setup.sh src/tweetpipe/jvm/kafka.xml src/tweetpipe/jvm/spark.xml \
+		web/package-lock.json scripts/build_web.sh scripts/install_test_tools.sh
 	bash scripts/setup.sh
 
 demo: setup

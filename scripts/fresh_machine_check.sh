@@ -5,7 +5,8 @@
 # hostname does not resolve inside (its /etc/hosts knows only localhost), as in many containers.
 #
 # The pristine root is cached in $FRESH_CACHE and copied anew for every run; pip's wheel cache and
-# Maven's repository are shared with the host to save downloads (the installs still run).
+# Maven's repository and npm's cache are shared with the host to save downloads (the installs
+# still run). CI is passed in: there, a missing test tool fails a test instead of skipping it.
 # Needs root. Usage: scripts/fresh_machine_check.sh [demo|test|both]   (default: both)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +60,7 @@ bind /dev/pts /dev/pts
 bind /sys /sys
 bind /root/.cache/pip /root/.cache/pip
 bind /root/.m2 /root/.m2
+bind /root/.npm /root/.npm
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 # The network's own certificate authorities (e.g. a TLS-inspecting proxy in front of PyPI and
 # Maven Central) are trusted in the root too, as on any machine of that network.
@@ -75,7 +77,7 @@ log "hostname $(hostname) resolves inside: $(chroot "$ROOT" getent hosts "$(host
 run() {  # run NAME COMMAND: inside the root, as a fresh login would
   local started=$SECONDS
   log "$1: $2 (in /root/tweetpipe)"
-  if chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+  if chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       /bin/bash -c "cd /root/tweetpipe && $2"; then
     log "$1 passed in $((SECONDS - started))s"

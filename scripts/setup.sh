@@ -51,5 +51,10 @@ step "pip itself" "$VENV/bin/python" -m pip install -q --upgrade pip
 step "pip install -e .[$EXTRAS] (first time: builds pyspark, a few minutes)" \
   "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
 step "JVM jars from Maven Central" "$VENV/bin/tweetpipe" services jars
+step "dashboard assets from npm (web/: npm ci)" bash scripts/build_web.sh
+if [[ ",$EXTRAS," == *",dev,"* ]]; then
+  step "test tools from Debian (Chromium, chromedriver, Prometheus)" \
+    bash scripts/install_test_tools.sh
+fi
 touch "$VENV/.installed"
 echo "setup: done (log: $LOG)"
