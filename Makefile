@@ -2,7 +2,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test check bench clean services-down
+.PHONY: setup demo test check bench clean services-down airflow-venv
 
 setup: $(VENV)/.installed
 
@@ -13,11 +13,15 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh src/tweetpipe/jvm/kafka.xml 
 demo: setup
 	$(BIN)/tweetpipe demo
 
-test: setup
+test: setup airflow-venv
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Apache Airflow in a virtualenv of its own (its pins clash with ours), for the DAG's test
+airflow-venv:
+	bash scripts/airflow_venv.sh
+
 check: setup
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts airflow
 	$(BIN)/mypy
 
 bench: setup

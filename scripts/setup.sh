@@ -11,20 +11,9 @@ EXTRAS=${EXTRAS:-dev}
 LOG=${SETUP_LOG:-$PWD/.tweetpipe-setup.log}
 : > "$LOG"
 
-step() {  # step "what" command...: one line, the output in $LOG, its path on failure
-  local what=$1; shift
-  printf 'setup: %s … ' "$what"
-  local started=$SECONDS
-  if "$@" >>"$LOG" 2>&1; then
-    echo "ok ($((SECONDS - started))s)"
-  else
-    echo "FAILED"
-    echo "setup: '$what' failed; last lines of $LOG:" >&2
-    tail -n 25 "$LOG" >&2
-    echo "setup: the full log is $LOG" >&2
-    exit 1
-  fi
-}
+STEP_PREFIX=setup
+# shellcheck source=scripts/step.sh
+. scripts/step.sh
 
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)

@@ -57,7 +57,8 @@ def collect_search_cmd(
     cfg = settings()
     stats = collect.CollectStats()
     with progress.show(console, stats):
-        Pipeline(cfg).collect_search(options, stats=stats, backoff_scale=backoff_scale)
+        Pipeline(cfg).collect_search(options, stats=stats, backoff_scale=backoff_scale,
+                                     stop=stop_event())
     position = search_position.position_file(cfg.state_dir, options.position())
     console.print(f"{len(stats.ids)} distinct tweets → topic {cfg.kafka_topic}; "
                   f"position saved in {position} (use --resume to continue)")

@@ -20,10 +20,13 @@ app.add_typer(run_app, name="run")
 Every = Annotated[float, typer.Option(help="seconds between transform micro-batches")]
 Port = Annotated[int, typer.Option(help="dashboard and /metrics port (0: any free port)")]
 NoDashboard = Annotated[bool, typer.Option("--no-dashboard", help="serve no dashboard")]
+Host = Annotated[str, typer.Option(help="address the dashboard listens on (0.0.0.0: every "
+                                        "interface, e.g. for Prometheus in a container)")]
 
 
-def _run(source: dict[str, Any], every: float, port: int, no_dashboard: bool) -> None:
-    options = live.RunOptions(source, transform_every=every,
+def _run(source: dict[str, Any], every: float, port: int, no_dashboard: bool,
+         host: str) -> None:
+    options = live.RunOptions(source, transform_every=every, host=host,
                               port=None if no_dashboard else port)
     stop = stop_event()
     started = threading.Event()
@@ -47,16 +50,16 @@ def _run(source: dict[str, Any], every: float, port: int, no_dashboard: bool) ->
 
 @run_app.command("sample")
 def run_sample(every: Every = 5.0, port: Port = live.DEFAULT_PORT,
-               no_dashboard: NoDashboard = False) -> None:
+               no_dashboard: NoDashboard = False, host: Host = "127.0.0.1") -> None:
     """The 1% sample stream."""
-    _run({"source": "sample"}, every, port, no_dashboard)
+    _run({"source": "sample"}, every, port, no_dashboard, host)
 
 
 @run_app.command("stream")
 def run_stream(every: Every = 5.0, port: Port = live.DEFAULT_PORT,
-               no_dashboard: NoDashboard = False) -> None:
+               no_dashboard: NoDashboard = False, host: Host = "127.0.0.1") -> None:
     """The filtered stream (rules: `tweetpipe rules add`)."""
-    _run({"source": "stream"}, every, port, no_dashboard)
+    _run({"source": "stream"}, every, port, no_dashboard, host)
 
 
 @run_app.command("search")
@@ -66,26 +69,27 @@ def run_search(
                         ] = 30.0,
     archive: Annotated[bool, typer.Option(help="full-archive search")] = False,
     every: Every = 5.0, port: Port = live.DEFAULT_PORT, no_dashboard: NoDashboard = False,
+    host: Host = "127.0.0.1",
 ) -> None:
     """Search, then keep polling for newer tweets (since_id)."""
     _run({"source": "search", "query": query, "interval": interval, "archive": archive},
-         every, port, no_dashboard)
+         every, port, no_dashboard, host)
 
 
 @run_app.command("replay")
 def run_replay(
     files: Annotated[list[Path], typer.Argument(help="X API v2 JSONL files")],
     every: Every = 5.0, port: Port = live.DEFAULT_PORT, no_dashboard: NoDashboard = False,
+    host: Host = "127.0.0.1",
 ) -> None:
     """Recorded X API v2 JSONL (then keeps loading and transforming until stopped)."""
     _run({"source": "replay", "files": [str(f.resolve()) for f in files]}, every, port,
-         no_dashboard)
+         no_dashboard, host)
 
 
 @app.command("dashboard")
 def dashboard_cmd(
-    port: Port = live.DEFAULT_PORT,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Port = live.DEFAULT_PORT, host: Host = "127.0.0.1",
 ) -> None:
     """The live dashboard and /metrics on their own, against the database (`tweetpipe run`
     serves them itself)."""
