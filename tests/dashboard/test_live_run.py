@@ -33,7 +33,7 @@ def test_the_dashboard_of_a_live_run_grows(pipeline: Settings, browser: Any,
     (port,) = process.free_ports(1)
     url = f"http://127.0.0.1:{port}/"
     log = tmp_path / "run.log"
-    run = start_run(api, "sample", "--every", "2", "--port", str(port), log=log)
+    run = start_run(api, "sample", "--transform-every", "2", "--port", str(port), log=log)
     try:
         page.clear_logs(browser)
         page.wait_until(browser, lambda d: _opened(d, url), 60, f"the run serves {url}")

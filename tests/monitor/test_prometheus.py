@@ -61,8 +61,8 @@ def start_prometheus(tmp: Path, target: str) -> tuple[subprocess.Popen[bytes], s
 def test_prometheus_scrapes_a_live_run(pipeline: Settings, tmp_path: Path) -> None:
     (port,) = process.free_ports(1)
     files = sample_files()
-    run = start_run(pipeline, "replay", *map(str, files), "--every", "2", "--port", str(port),
-                    log=tmp_path / "run.log")
+    run = start_run(pipeline, "replay", *map(str, files), "--transform-every", "2",
+                    "--port", str(port), log=tmp_path / "run.log")
     prom, base = start_prometheus(tmp_path, f"127.0.0.1:{port}")
     try:
         expected = len(distinct_ids(files))

@@ -28,7 +28,7 @@ def test_run_sample_survives_a_killed_loader_and_stops_in_order(pipeline: Settin
     emu = emulator(synthetic_rate=40.0, seed=21)
     api = with_api(pipeline, emu)
     log = tmp_path / "run.log"
-    run = start_run(api, "sample", "--every", "2", "--no-dashboard", log=log)
+    run = start_run(api, "sample", "--transform-every", "2", "--no-dashboard", log=log)
     pids: list[int] = []
     try:
         wait_until(lambda: count(api, "tweet_transformed") > 0, 60,

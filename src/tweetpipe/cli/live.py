@@ -17,7 +17,8 @@ run_app = typer.Typer(help="Collect, load and transform together until stopped (
                            "live dashboard and Prometheus metrics.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
 
-Every = Annotated[float, typer.Option(help="seconds between transform micro-batches")]
+Every = Annotated[float, typer.Option("--transform-every",
+                                      help="seconds between transform micro-batches")]
 Port = Annotated[int, typer.Option(help="dashboard and /metrics port (0: any free port)")]
 NoDashboard = Annotated[bool, typer.Option("--no-dashboard", help="serve no dashboard")]
 Host = Annotated[str, typer.Option(help="address the dashboard listens on (0.0.0.0: every "
