@@ -12,6 +12,7 @@ transform, whose last micro-batch takes what the loader stored.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -21,12 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from tweetpipe import retry
-from tweetpipe.errors import TweetpipeError
+from tweetpipe.errors import ConfigError, TweetpipeError
 from tweetpipe.load import lag
 from tweetpipe.settings import Settings
 
@@ -63,6 +64,7 @@ class Supervisor:
 
     def __post_init__(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = _exclusive(self.run_dir / "run.lock")
         for stale in self.run_dir.glob("*.json"):
             stale.unlink()  # reports of an earlier run (its logs are kept, appended to)
         self._env = {**os.environ, **self.settings.as_environment()}
@@ -165,6 +167,25 @@ class Supervisor:
             proc.kill()
             c.last_exit = proc.wait()
         c.state, c.proc = "stopped", None
+
+
+def _exclusive(path: Path) -> IO[str]:
+    """Hold `path` locked while this process lives: one run per topic and schema (a second
+    loader with the run's static group membership would fence the first)."""
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip() or "?"
+        handle.close()
+        raise ConfigError(f"another `tweetpipe run` (pid {pid}) runs on this topic and schema; "
+                          "stop it first, or set KAFKA_TOPIC / DB_SCHEMA for another pipeline"
+                          ) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def _describe(code: int) -> str:
