@@ -88,6 +88,13 @@ class Status:
         """Messages of the topic not loaded yet (None when unknown)."""
         return None if self.partitions is None else lag.total_lag(self.partitions)
 
+    @property
+    def under_replicated(self) -> int | None:
+        """Kafka partitions with fewer in-sync replicas than replicas, as the brokers' rows
+        of `services` tell (None when unknown)."""
+        counts = [s.under_replicated for s in self.services if s.under_replicated is not None]
+        return max(counts) if counts else None
+
 
 class Pipeline:
     """X API v2 -> Kafka -> PostgreSQL `tweet_merge` -> PySpark -> `tweet_transformed`.

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -49,6 +56,22 @@ def _database_url_fields(url: Any) -> dict[str, Any] | None:
         "DB_PASS": unquote(parts.password or ""),
         "DB_NAME": parts.path.lstrip("/") or "tweetpipe",
     }
+
+
+def _expand_bootstrap(servers: str, brokers: int) -> str:
+    """`host:9092` -> `host:9092,host:9093,...` (N addresses); N listed stay as they are."""
+    addresses = [a.strip() for a in servers.split(",") if a.strip()]
+    if brokers == 1 or len(addresses) == brokers:
+        return servers
+    if len(addresses) != 1:
+        raise ValueError(
+            f"{len(addresses)} addresses listed but KAFKA_BROKERS is {brokers}: list one "
+            f"(the other brokers take the next ports) or all {brokers}")
+    host, _, port = addresses[0].rpartition(":")
+    if not port.isdigit() or int(port) + brokers - 1 > 65535:
+        raise ValueError(f"{addresses[0]!r} needs a port (HOST:PORT) with {brokers} free "
+                         "ports from it")
+    return ",".join(f"{host or '127.0.0.1'}:{int(port) + i}" for i in range(brokers))
 
 
 class _SplitDatabaseUrl(PydanticBaseSettingsSource):
@@ -102,6 +125,9 @@ class Settings(BaseSettings):
     db_schema: str = Field(default="public", validation_alias="DB_SCHEMA")
     database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
 
+    #: brokers of the local cluster `services up` starts (before the bootstrap servers: the
+    #: validator of those reads it). `model_copy` skips validators: update both together.
+    kafka_brokers: int = Field(default=1, ge=1, le=9, validation_alias="KAFKA_BROKERS")
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
@@ -132,6 +158,13 @@ class Settings(BaseSettings):
         if url is not None and _database_url_fields(url) is None:
             raise ValueError(_URL_FORMAT)
         return url
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _bootstrap_all_brokers(cls, servers: str, info: ValidationInfo) -> str:
+        """With KAFKA_BROKERS=N > 1, one address stands for N on consecutive ports, so every
+        client bootstraps from all brokers."""
+        return _expand_bootstrap(servers, int(info.data.get("kafka_brokers", 1)))
 
     # ---- derived values -------------------------------------------------------------------
 

@@ -18,6 +18,10 @@ def print_services(statuses: list[services.ServiceStatus]) -> None:
         table.add_row(s.name, s.address, s.state, "yes" if s.healthy else "no",
                       str(s.pid or "-"), s.detail)
     out.print(table)
+    under = [s.under_replicated for s in statuses if s.under_replicated is not None]
+    if under:
+        color = "yellow" if max(under) else "green"
+        out.print(f"[{color}]under-replicated Kafka partitions: {max(under)}[/]")
 
 
 def print_collect(result: CollectStats, topic: str) -> None:

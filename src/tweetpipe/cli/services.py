@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from tweetpipe import progress
 from tweetpipe.api import Pipeline
 from tweetpipe.cli import render
-from tweetpipe.cli.common import app, console, settings
+from tweetpipe.cli.common import State, app, console, settings
+from tweetpipe.settings import load_settings
 
 services_app = typer.Typer(help="Start, stop and inspect the local Kafka and PostgreSQL.")
 db_app = typer.Typer(help="Database schema.")
@@ -16,8 +19,15 @@ app.add_typer(db_app, name="db")
 
 
 @services_app.command("up")
-def services_up() -> None:
+def services_up(
+    brokers: Annotated[int | None, typer.Option(
+        "--brokers", min=1, max=9, help="Kafka brokers to start (default KAFKA_BROKERS, 1); 3 "
+        "make a KRaft cluster that survives the loss of one, on the bootstrap port and the "
+        "next two")] = None,
+) -> None:
     """Start Kafka and PostgreSQL (or use those already answering); idempotent."""
+    if brokers is not None:  # beats KAFKA_BROKERS, as a keyword beats the environment
+        State.settings = load_settings(KAFKA_BROKERS=brokers)
     starting = progress.Phase("starting services (first run downloads jars from Maven Central)…")
     with progress.show(console, starting, final=False):
         statuses = Pipeline(settings()).services_up()
@@ -26,7 +36,7 @@ def services_up() -> None:
 
 @services_app.command("down")
 def services_down() -> None:
-    """Stop what `services up` started, and nothing else."""
+    """Stop what `services up` started (every node of a cluster), and nothing else."""
     pipeline = Pipeline(settings())
     stopped = pipeline.services_down()
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing of ours was running")
@@ -35,7 +45,8 @@ def services_down() -> None:
 
 @services_app.command("status")
 def services_status() -> None:
-    """Each service, its address and health."""
+    """Each service (each Kafka broker), its address, health and pid; under-replicated
+    partitions of a Kafka cluster."""
     render.print_services(Pipeline(settings()).services_status())
 
 

@@ -20,7 +20,8 @@ from tweetpipe.errors import KafkaError, RetryableKafkaError
 _UNREACHABLE = frozenset({"_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "_MSG_TIMED_OUT",
                           "_RESOLVE", "_WAIT_COORD", "NOT_COORDINATOR",
                           "COORDINATOR_NOT_AVAILABLE", "LEADER_NOT_AVAILABLE",
-                          "NOT_LEADER_FOR_PARTITION", "REQUEST_TIMED_OUT"})
+                          "NOT_LEADER_FOR_PARTITION", "REQUEST_TIMED_OUT",
+                          "_DESTROY_BROKER"})
 
 
 def error_of(exc: BaseException | Any) -> Any:

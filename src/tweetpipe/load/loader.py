@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 
 from tweetpipe import db, kafka, progress, retry
 from tweetpipe.db import errors as db_errors
-from tweetpipe.errors import DatabaseError, RecordError, RowRefusedError
+from tweetpipe.errors import DatabaseError, KafkaError, RecordError, RowRefusedError
 from tweetpipe.kafka import KAFKA_LOG
 from tweetpipe.kafka.errors import from_kafka
 from tweetpipe.load import lag, writer
@@ -31,6 +32,8 @@ from tweetpipe.load.rows import Coordinates, Parsed, parse_message
 from tweetpipe.settings import Settings
 
 OUTAGE_BACKOFF = retry.Exponential(0.5, 10.0)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class Loader:
         idle = self.options.idle_seconds
         if idle is None or time.monotonic() - idle_since < idle or not self._assigned:
             return False
-        self.stats.lag = self.lag()
+        self.stats.lag = self._lag_or_none()
         return self.stats.lag == 0
 
     def _next_batch(self) -> Batch:
@@ -259,7 +262,7 @@ class Loader:
         self._commit_to_kafka(batch)
         if time.monotonic() - self._lag_checked > 5.0:
             self._lag_checked = time.monotonic()
-            self.stats.lag = self.lag()
+            self.stats.lag = self._lag_or_none()
 
     def _commit_to_kafka(self, batch: Batch) -> None:
         """For lag tools only: PostgreSQL holds the offsets that count."""
@@ -305,6 +308,15 @@ class Loader:
             lambda conn: writer.stored_offsets(conn, self.group, self.topic, partitions))
         marks = {p: kafka.partition_watermarks(self._consumer, self.topic, p) for p in partitions}
         return lag.total_lag(lag.positions(marks, stored))
+
+    def _lag_or_none(self) -> int | None:
+        """The lag, or None while Kafka cannot tell (a partition's leader just died): a
+        progress figure never stops the loader."""
+        try:
+            return self.lag()
+        except KafkaError as exc:
+            log.info("lag unknown for now: %s", exc)
+            return None
 
 
 def _is_outage(exc: BaseException) -> bool:

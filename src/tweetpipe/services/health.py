@@ -13,6 +13,9 @@ class ServiceStatus:
     owner: str | None  # "ours" (started by `up`), "external", or None (nothing there)
     pid: int | None = None
     detail: str = ""
+    #: a Kafka broker's cluster: partitions whose in-sync replicas are fewer than their
+    #: replicas (None: not asked, or the cluster did not answer)
+    under_replicated: int | None = None
 
     @property
     def state(self) -> str:

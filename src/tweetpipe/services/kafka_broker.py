@@ -1,10 +1,17 @@
-"""A one-node Apache Kafka 4 broker in KRaft combined mode, run from Maven Central's jars."""
+"""Apache Kafka 4 KRaft nodes (combined broker and controller), run from Maven Central's jars.
+
+`up`, `down` and `status` here run the one-node broker of KAFKA_BROKERS=1 (folder
+`<state>/kafka`, log `logs/kafka.log`); `Node`, `start_node` and `properties` also serve the
+cluster of `kafka_cluster.py`.
+"""
 
 from __future__ import annotations
 
 import base64
 import subprocess
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka import KafkaException
@@ -18,7 +25,7 @@ from tweetpipe.settings import Settings
 
 NAME = "kafka"
 MARKER = "kafka.Kafka"
-
+HEAP = ("-Xms256m", "-Xmx768m")
 LOG4J2 = """\
 Configuration:
   status: warn
@@ -40,16 +47,36 @@ Configuration:
 """
 
 
-def _dir(settings: Settings) -> Path:
-    return settings.state_dir / "kafka"
+@dataclass(frozen=True)
+class Node:
+    """One KRaft node: its folder (properties, data, pid file, controller port) and its log."""
+
+    node_id: int
+    home: Path
+    host: str
+    port: int
+    log: Path
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
 
 
-def _pid_file(settings: Settings) -> Path:
-    return _dir(settings) / "kafka.pid"
+def single_node(settings: Settings) -> Node:
+    host, port = settings.kafka_host_port
+    return Node(1, settings.state_dir / "kafka", host, port, settings.log_dir / "kafka.log")
 
 
 def log_file(settings: Settings) -> Path:
-    return settings.log_dir / "kafka.log"
+    return single_node(settings).log
 
 
 def answers(settings: Settings, timeout: float = 3.0) -> bool:
@@ -65,9 +92,13 @@ def answers(settings: Settings, timeout: float = 3.0) -> bool:
     return True
 
 
-def our_pid(settings: Settings) -> int | None:
-    pid = process.read_pid(_pid_file(settings))
+def node_pid(node: Node) -> int | None:
+    pid = process.read_pid(node.pid_file)
     return pid if process.alive(pid, MARKER) else None
+
+
+def our_pid(settings: Settings) -> int | None:
+    return node_pid(single_node(settings))
 
 
 def status(settings: Settings) -> ServiceStatus:
@@ -87,37 +118,53 @@ def up(settings: Settings, *, timeout: float = 120.0) -> ServiceStatus:
 
 
 def _start(settings: Settings) -> None:
-    host, port = settings.kafka_host_port
-    if process.port_open(host, port):
+    node = single_node(settings)
+    require_free(node)
+    node.home.mkdir(parents=True, exist_ok=True)
+    controller = controller_port(node)
+    start_node(settings, node, properties(settings, node, controller,
+                                          voters=f"1@{node.host}:{controller}"))
+
+
+def require_free(node: Node) -> None:
+    if process.port_open(node.host, node.port):
         raise ServiceError(
-            f"port {host}:{port} is taken by something that is not a Kafka broker: "
+            f"port {node.address} is taken by something that is not a Kafka broker: "
             "free it or set KAFKA_BOOTSTRAP_SERVERS to another address")
+
+
+def start_node(settings: Settings, node: Node, props: str, *, cluster_id: str | None = None,
+               heap: Sequence[str] = HEAP) -> int:
+    """Write the node's properties, format its storage once, start it; its pid."""
     java = system.require("java", "openjdk-17-jre-headless")
     cp = str(jars.resolve(settings, "kafka") / "*")
-    home = _dir(settings)
-    (home / "data").mkdir(parents=True, exist_ok=True)
-    props = home / "server.properties"
-    props.write_text(_properties(settings, host, port, _controller_port(home, host)))
-    (home / "log4j2.yaml").write_text(LOG4J2)
-    if not (home / "data" / "meta.properties").exists():
-        _format(java, cp, props)
-    argv = [java, "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={home / 'log4j2.yaml'}", "-cp", cp, MARKER, str(props)]
-    process.start_detached(argv, log_file=log_file(settings), pid_file=_pid_file(settings))
+    node.data.mkdir(parents=True, exist_ok=True)
+    props_file = node.home / "server.properties"
+    props_file.write_text(props)
+    (node.home / "log4j2.yaml").write_text(LOG4J2)
+    if not (node.data / "meta.properties").exists():
+        _format(java, cp, props_file, cluster_id or _random_cluster_id())
+    argv = [java, *heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={node.home / 'log4j2.yaml'}", "-cp", cp, MARKER,
+            str(props_file)]
+    return process.start_detached(argv, log_file=node.log, pid_file=node.pid_file)
 
 
-def _controller_port(home: Path, host: str) -> int:
-    """The controller listener's port: kept across restarts while it stays free."""
-    saved = home / "controller.port"
+def controller_port(node: Node, *, renew: bool = True) -> int:
+    """The node's controller listener port, saved in its folder: kept across restarts while
+    it stays free (`renew`: a taken or missing one is replaced by a free port)."""
+    saved = node.home / "controller.port"
     port = process.read_pid(saved)
-    if port is None or process.port_open(host, port):
-        port = process.free_port(host)
+    if renew and (port is None or process.port_open(node.host, port)):
+        port = process.free_port(node.host)
         saved.write_text(f"{port}\n")
+    if port is None:
+        raise ServiceError(f"no controller port saved in {saved}: stop the cluster with "
+                           "`tweetpipe services down` and start it again")
     return port
 
 
-def _format(java: str, cp: str, props: Path) -> None:
-    cluster_id = _random_cluster_id()
+def _format(java: str, cp: str, props: Path, cluster_id: str) -> None:
     done = subprocess.run(
         [java, "-cp", cp, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
          f"--config={props}"], capture_output=True, text=True, check=False)
@@ -134,46 +181,52 @@ def _random_cluster_id() -> str:
             return cluster_id
 
 
-def _properties(settings: Settings, host: str, port: int, controller_port: int) -> str:
-    data = _dir(settings) / "data"
+def properties(settings: Settings, node: Node, controller: int, *, voters: str,
+               replicas: int = 1, extra: Sequence[str] = ()) -> str:
+    """server.properties of a combined node; `replicas` for the internal topics (with 3, two
+    must be in sync); `extra` lines are appended."""
+    min_isr = 2 if replicas >= 3 else 1
     return "\n".join([
         "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@{host}:{controller_port}",
-        f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
-        f"advertised.listeners=PLAINTEXT://{host}:{port}",
+        f"node.id={node.node_id}",
+        f"controller.quorum.voters={voters}",
+        f"listeners=PLAINTEXT://{node.address},CONTROLLER://{node.host}:{controller}",
+        f"advertised.listeners=PLAINTEXT://{node.address}",
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
         "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        f"log.dirs={data}",
+        f"log.dirs={node.data}",
         f"num.partitions={settings.kafka_partitions}",
-        "offsets.topic.replication.factor=1",
+        f"offsets.topic.replication.factor={replicas}",
         "offsets.topic.num.partitions=10",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
         "group.initial.rebalance.delay.ms=0",
         "log.retention.hours=168",
+        *extra,
         "",
     ])
 
 
 def _wait_ready(settings: Settings, timeout: float) -> None:
+    node = single_node(settings)
+
     def ready() -> bool:
         if answers(settings, timeout=2.0):
             return True
-        if not process.alive(process.read_pid(_pid_file(settings))):
-            raise ServiceError(f"the Kafka broker exited while starting; {_log_tail(settings)}")
+        if not process.alive(process.read_pid(node.pid_file)):
+            raise ServiceError(f"the Kafka broker exited while starting; {log_tail(node)}")
         return False
 
     retry.until(ready, delay=0.5, timeout=timeout, error=ServiceError,
                 what=f"Kafka to answer at {settings.kafka_bootstrap_servers}",
-                details=lambda: _log_tail(settings))
+                details=lambda: log_tail(node))
 
 
-def _log_tail(settings: Settings) -> str:
-    return f"last lines of {log_file(settings)}:\n{process.tail(log_file(settings))}"
+def log_tail(node: Node) -> str:
+    return f"last lines of {node.log}:\n{process.tail(node.log)}"
 
 
 def down(settings: Settings) -> bool:
@@ -182,6 +235,5 @@ def down(settings: Settings) -> bool:
     if pid is None:
         return False
     process.stop(pid, timeout=30.0)
-    _pid_file(settings).unlink(missing_ok=True)
+    single_node(settings).pid_file.unlink(missing_ok=True)
     return True
-
