@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from tweetpipe import signals
 from tweetpipe.settings import Settings, load_settings
 
 console = Console(stderr=True)
@@ -43,30 +44,15 @@ def settings() -> Settings:
 def stop_event() -> threading.Event:
     """Set on SIGINT/SIGTERM so long runs finish or roll back their batch and exit cleanly.
 
-    The handler only records the signal and sets the event: printing from a signal handler
-    could re-enter the console while the interrupted code holds its lock. A daemon thread
-    waiting on the event says what happens, and is given time to say it at exit.
+    The handler does not touch the event itself (see `tweetpipe.signals`); the thread that sets
+    it says what happens, and is given time to say it at exit.
     """
-    event = threading.Event()
-    received: list[int] = []
+    said = threading.Event()
 
-    def handler(signum: int, _frame: Any) -> None:
-        received.append(signum)
-        event.set()
+    def announce(signum: int) -> None:
+        console.print(f"[yellow]{signal.Signals(signum).name}: finishing the current batch…")
+        said.set()
 
-    def announce() -> None:
-        event.wait()
-        if received:
-            console.print(f"[yellow]{signal.Signals(received[0]).name}: "
-                          "finishing the current batch…")
-
-    def let_it_print() -> None:
-        if event.is_set():
-            notice.join(timeout=2.0)
-
-    notice = threading.Thread(target=announce, name="tweetpipe-stop-notice", daemon=True)
-    notice.start()
-    atexit.register(let_it_print)
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    event = signals.stop_event(announce)
+    atexit.register(lambda: event.is_set() and said.wait(2.0))
     return event

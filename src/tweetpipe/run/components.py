@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from tweetpipe import signals
 from tweetpipe.monitor import reports
 from tweetpipe.settings import Settings, load_settings
 
@@ -74,9 +75,7 @@ RUNNERS: dict[str, Callable[[Settings, Params, threading.Event, Path], None]] = 
 
 
 def main(argv: list[str] | None = None) -> None:
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = signals.stop_event()
     _stop_with_the_supervisor(stop)
     name, raw = (argv if argv is not None else sys.argv[1:])[:2]
     params: Params = orjson.loads(raw)
