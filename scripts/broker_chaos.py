@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import chaos_load  # scripts/ is on the path: these scripts run as files
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
 
@@ -222,14 +223,8 @@ def _live_brokers(settings: Settings) -> frozenset[int]:
 
 
 def check(settings: Settings, tweets: int) -> dict[str, Any]:
-    with db.connect(settings, autocommit=True) as conn:
-        rows, distinct = conn.execute(
-            "SELECT count(*), count(DISTINCT tweet_id) FROM tweet_merge").fetchone() or (0, 0)
-        dead = (conn.execute("SELECT count(*) FROM dead_letters").fetchone() or (0,))[0]
-        positions = lag.topic_positions(settings, conn)
-    return {"tweets": tweets, "rows": rows, "distinct": distinct, "dead_letters": dead,
-            "offsets_at_log_end": lag.total_lag(positions) == 0,
-            "log_end_total": sum(p.log_end for p in positions),
+    """chaos_load's exactly-once check, plus the cluster's under-replicated partitions."""
+    return {**chaos_load.check(settings, tweets),
             "under_replicated": cluster_health(settings).under_replicated}
 
 
