@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -72,6 +73,30 @@ def _expand_bootstrap(servers: str, brokers: int) -> str:
         raise ValueError(f"{addresses[0]!r} needs a port (HOST:PORT) with {brokers} free "
                          "ports from it")
     return ",".join(f"{host or '127.0.0.1'}:{int(port) + i}" for i in range(brokers))
+
+
+KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+#: secrets that may instead come from a file: `NAME_FILE=/path` (Docker/Kubernetes secrets,
+#: systemd credentials); the file's content, stripped of surrounding whitespace, is the value
+SECRET_FILE_VARIABLES = ("TWITTER_BEARER_TOKEN", "DB_PASS", "KAFKA_SASL_PASSWORD",
+                         "KAFKA_SSL_KEY_PASSWORD")
+
+
+def _read_secret_files(values: dict[str, Any]) -> dict[str, Any]:
+    """`DB_PASS_FILE=/run/secrets/db` -> `DB_PASS=<its content>` (the file wins when both are
+    set). A missing or unreadable file is an error naming the variable, never the content."""
+    for name in SECRET_FILE_VARIABLES:
+        path = values.get(f"{name}_FILE") or values.get(f"{name}_FILE".lower())
+        if not path:
+            continue
+        try:
+            values[name] = Path(str(path)).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return values
 
 
 class _SplitDatabaseUrl(PydanticBaseSettingsSource):
@@ -135,6 +160,44 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=6, ge=1, validation_alias="KAFKA_PARTITIONS")
     kafka_group: str = Field(default="tweetpipe-loader", validation_alias="KAFKA_GROUP")
 
+    # ---- Kafka security: every producer, consumer, admin client and Spark's Kafka source ----
+    kafka_security_protocol: KafkaProtocol = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL")
+    #: SCRAM-SHA-512 (MSK's SCRAM), OAUTHBEARER (MSK IAM, signed with AWS_REGION's credentials)
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None, validation_alias="KAFKA_SASL_MECHANISM")
+    kafka_sasl_username: str | None = Field(default=None, validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, validation_alias="KAFKA_SASL_PASSWORD")
+    #: PEM file of the CA that signed the brokers' certificates (the system's CAs when unset)
+    kafka_ssl_ca_location: Path | None = Field(
+        default=None, validation_alias="KAFKA_SSL_CA_LOCATION")
+    #: client certificate and key (PEM) for brokers that require mutual TLS
+    kafka_ssl_certificate_location: Path | None = Field(
+        default=None, validation_alias="KAFKA_SSL_CERTIFICATE_LOCATION")
+    kafka_ssl_key_location: Path | None = Field(
+        default=None, validation_alias="KAFKA_SSL_KEY_LOCATION")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, validation_alias="KAFKA_SSL_KEY_PASSWORD")
+    #: region whose MSK cluster OAUTHBEARER signs tokens for (aws-msk-iam-sasl-signer-python)
+    aws_region: str | None = Field(default=None, validation_alias="AWS_REGION")
+
+    # ---- PostgreSQL TLS: psycopg and Spark's JDBC reads and writes -------------------------
+    db_sslmode: SslMode = Field(default="prefer", validation_alias="DB_SSLMODE")
+    #: CA file (verify-full with RDS: the RDS CA bundle)
+    db_sslrootcert: Path | None = Field(default=None, validation_alias="DB_SSLROOTCERT")
+    db_sslcert: Path | None = Field(default=None, validation_alias="DB_SSLCERT")
+    db_sslkey: Path | None = Field(default=None, validation_alias="DB_SSLKEY")
+
+    #: files holding the secrets above (`NAME_FILE`; see SECRET_FILE_VARIABLES)
+    bearer_token_file: Path | None = Field(
+        default=None, validation_alias="TWITTER_BEARER_TOKEN_FILE")
+    db_pass_file: Path | None = Field(default=None, validation_alias="DB_PASS_FILE")
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, validation_alias="KAFKA_SASL_PASSWORD_FILE")
+    kafka_ssl_key_password_file: Path | None = Field(
+        default=None, validation_alias="KAFKA_SSL_KEY_PASSWORD_FILE")
+
     spark_master: str = Field(default="local[*]", validation_alias="SPARK_MASTER")
 
     tweetpipe_home: Path = Field(default=Path(".tweetpipe"), validation_alias="TWEETPIPE_HOME")
@@ -151,6 +214,11 @@ class Settings(BaseSettings):
         """Keyword arguments > environment > `.env`; each source splits its own DATABASE_URL."""
         return tuple(_SplitDatabaseUrl(source) for source in (
             init_settings, env_settings, dotenv_settings, file_secret_settings))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        return _read_secret_files(dict(data)) if isinstance(data, dict) else data
 
     @field_validator("database_url")
     @classmethod
