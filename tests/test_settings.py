@@ -132,3 +132,37 @@ def test_env_file_switch(dotenv: Path, monkeypatch: pytest.MonkeyPatch, tmp_path
     assert load_settings().kafka_topic == "tweet-crawl"
     monkeypatch.delenv(ENV_FILE_VARIABLE, raising=False)
     assert load_settings(_env_file=None).kafka_topic == "tweet-crawl"
+
+
+def test_secrets_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`NAME_FILE` names a file whose content is the secret (systemd credentials, Docker
+    secrets); the file wins over the plain variable, and the path is no secret."""
+    for name, value in {"DB_PASS": "db-secret", "KAFKA_SASL_PASSWORD": "scram-secret",
+                        "TWITTER_BEARER_TOKEN": "token-secret"}.items():
+        (tmp_path / name).write_text(f"{value}\n")
+        monkeypatch.setenv(f"{name}_FILE", str(tmp_path / name))
+    monkeypatch.setenv("DB_PASS", "ignored")
+    settings = load_settings()
+    assert settings.db_pass.get_secret_value() == "db-secret"
+    assert settings.kafka_sasl_password is not None
+    assert settings.kafka_sasl_password.get_secret_value() == "scram-secret"
+    assert settings.bearer_token is not None
+    assert settings.bearer_token.get_secret_value() == "token-secret"
+    assert not [v for v in ("db-secret", "scram-secret", "token-secret") if v in repr(settings)]
+
+
+def test_unreadable_secret_file_names_the_variable(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("DB_PASS_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="DB_PASS_FILE: cannot read"):
+        load_settings()
+
+
+def test_security_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "TLS")
+    with pytest.raises(ConfigError, match="KAFKA_SECURITY_PROTOCOL"):
+        load_settings()
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("DB_SSLMODE", "verify_full")
+    with pytest.raises(ConfigError, match="DB_SSLMODE"):
+        load_settings()
