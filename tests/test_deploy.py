@@ -335,7 +335,7 @@ def local_step(args: list[str], *, master: str, settings: Settings,
       the same files the bootstrap action copies from S3): a jar the cache lacks fails here;
     - `/opt/tweetpipe/venv/bin/python` -> this venv's Python, `/opt/tweetpipe/submit.py` ->
       tweetpipe/transform/submit.py;
-    - executor sizes -> what a 1-core, 1 GiB worker has;
+    - executor sizes and the job's `--partitions` -> what a 1-core, 1 GiB worker has;
     - where RDS is (DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_SCHEMA) -> the test's PostgreSQL;
       its TLS (verify-full, the RDS CA bundle) -> the local server's default; DB_PASS_FILE ->
       a file holding the local password (read the same way).
@@ -355,7 +355,9 @@ def local_step(args: list[str], *, master: str, settings: Settings,
     argv = [str(spark_home / "bin" / "spark-submit")]
     words = iter(command[1:])
     for word in words:
-        if word in ("--master", "--deploy-mode", "--jars", "--conf"):
+        if word == "--partitions":  # submit.py's, after the entry point
+            argv += [word, str(int(next(words)) and 2)]
+        elif word in ("--master", "--deploy-mode", "--jars", "--conf"):
             value = next(words)
             if word == "--master":
                 assert value == "yarn"
