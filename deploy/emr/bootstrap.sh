@@ -13,6 +13,8 @@
 #
 # What the step relies on afterwards, on every node:
 #   /opt/tweetpipe/venv                  tweetpipe with its own Spark (pyspark) and Python
+#   /opt/tweetpipe/spark                 that Spark (pyspark's folder; spark.yarn.jars points
+#                                        here, so no submission uploads its 460 MB of jars)
 #   /opt/tweetpipe/bin/spark-submit      that Spark's spark-submit, pointed at EMR's YARN
 #   /opt/tweetpipe/submit.py             the entry point (tweetpipe/transform/submit.py)
 #   /opt/tweetpipe/jars/*.jar            PostgreSQL JDBC driver, Kafka connector
@@ -38,11 +40,12 @@ sudo curl -fsSL -o /etc/tweetpipe/rds-global-bundle.pem \
   https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
 sudo chmod 644 /etc/tweetpipe/rds-global-bundle.pem
 
-spark_home=$("$ROOT/venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+ln -sfn "$("$ROOT/venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" \
+  "$ROOT/spark"
 cat > "$ROOT/bin/spark-submit" <<WRAPPER
 #!/bin/sh
 # tweetpipe's Spark (the pyspark its venv pins) submitting to this cluster's YARN
-export SPARK_HOME=$spark_home
+export SPARK_HOME=$ROOT/spark
 export HADOOP_CONF_DIR=\${HADOOP_CONF_DIR:-/etc/hadoop/conf}
 export YARN_CONF_DIR=\${YARN_CONF_DIR:-/etc/hadoop/conf}
 exec "\$SPARK_HOME/bin/spark-submit" "\$@"
