@@ -284,6 +284,26 @@ def test_emr_step_names_only_tweetpipe_settings() -> None:
                 assert key[len(prefix):] in known_variables(), key
 
 
+def readme_commands(text: str) -> list[str]:
+    """The `tweetpipe ...` command lines of a markdown text: in code blocks (continuation
+    lines joined, comments dropped) and in inline code."""
+    found = re.findall(r"`(tweetpipe [^`]+)`", text)
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            starts = [i for i, w in enumerate(words)
+                      if (i == 0 and w == "tweetpipe") or w.endswith("/bin/tweetpipe")]
+            found += [shlex.join(words[i:]) for i in starts[:1]]
+    return found
+
+
+def test_deploy_readme_commands_are_real() -> None:
+    commands = readme_commands((DEPLOY / "README.md").read_text())
+    assert len(commands) >= 5
+    for command in commands:
+        check_cli(shlex.split(command)[1:])
+
+
 def test_emr_bootstrap_is_valid_bash() -> None:
     done = subprocess.run(["bash", "-n", str(BOOTSTRAP)], capture_output=True, text=True,
                           check=False)
