@@ -24,6 +24,12 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 """
 
+#: what every tweetpipe job needs of its session, however the session was started
+JOB_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
 
 def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str | None = None,
             conf: dict[str, str] | None = None) -> Any:
@@ -46,23 +52,34 @@ def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str
         .config("spark.jars", classpath)
         .config("spark.pyspark.python", sys.executable)
         .config("spark.pyspark.driver.python", sys.executable)
-        .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
         .config("spark.local.dir", str(settings.state_dir / "spark" / "tmp"))
     )
-    for key, value in (conf or {}).items():
+    for key, value in {**JOB_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
     with _jvm_output_to(settings.log_dir / "spark.log"):
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def submitted_session() -> Any:
+    """The session of a job `spark-submit` started (`transform/submit.py`): its master, jars,
+    Python, driver address and resources stay spark-submit's (`--master yarn`, `--jars`,
+    `spark.pyspark.python`); only JOB_CONF is added. `session` would pin the driver to
+    loopback and the jars to the local cache, which breaks a job on a cluster's nodes."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in JOB_CONF.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 @contextlib.contextmanager
