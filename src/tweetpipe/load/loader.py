@@ -213,6 +213,7 @@ class Loader:
         except RecordError as exc:
             batch.dead.append(writer.dead_letter_row(exc.message, where, msg.key(), value))
             return
+        parsed.key = msg.key()
         batch.parsed.append(parsed)
         batch.repaired += parsed.repaired
 
@@ -242,7 +243,7 @@ class Loader:
                     refused = db_errors.classify(exc, self.settings)
                     if not isinstance(refused, RowRefusedError):
                         raise
-                    dead.append(writer.dead_letter_row(refused.message, parsed.where, None,
+                    dead.append(writer.dead_letter_row(refused.message, parsed.where, parsed.key,
                                                      parsed.kept()))
             writer.write_batch(conn, [], dead)
             writer.save_offsets(conn, self.group, batch.next_offsets)
