@@ -203,7 +203,7 @@ def m_bad_text(rng: random.Random) -> Message:
     record["text"] = str(record["text"])[:20] + bad + "end"
     author = record.get("author")
     if isinstance(author, dict):
-        author["name"] = bad + str(author.get("name"))
+        author["name"] = "x" + bad + str(author.get("name"))  # never MARK alone
     splice = rng.choice([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80"])
     return _row(record, serialise(record, splice), "text PostgreSQL rejects", rng)
 
