@@ -128,7 +128,7 @@ def check_accounting(pipeline: Settings, delivered: list[Delivered]) -> dict[str
     return outcomes
 
 
-@settings(max_examples=60, derandomize=True, deadline=None, database=None,
+@settings(max_examples=100, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(st.lists(hostile_messages, min_size=1, max_size=40))
