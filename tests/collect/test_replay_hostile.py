@@ -10,7 +10,7 @@ truncated lines, arbitrary bytes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from hypothesis import HealthCheck, given, settings
@@ -18,8 +18,11 @@ from hypothesis import strategies as st
 
 from tweetpipe.collect import RAW_LINE_HEADER
 from tweetpipe.collect.replay import handle_line
+from tweetpipe.collect.search import page_split
 from tweetpipe.collect.stats import CollectStats
 from tweetpipe.collect.stream import is_disconnect, split_lines
+from tweetpipe.kafka import TweetProducer
+from tweetpipe.xapi.client import Served
 
 from ..hostile import hostile_response_lines, response_lines
 
@@ -81,3 +84,21 @@ def test_stream_chunks_split_into_the_same_lines() -> None:
     stream = bytearray(b"".join(line.replace(b"\r\n", b" ") + b"\r\n\r\n" for line in lines))
     got = [line for line in split_lines(stream) if line]
     assert got == [line.replace(b"\r\n", b" ") for line in lines] and not stream
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hostile_response_lines)
+def test_hostile_search_pages_end_as_records_or_one_dead_letter(line: bytes) -> None:
+    try:
+        body = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return  # the client refuses a body that is no JSON before the collector sees it
+    stats, sink = CollectStats(), ListSink()
+    split = page_split(Served(body, None), "page 1", cast(TweetProducer, sink), stats)
+    if stats.bad_lines:  # the page goes on whole, as one dead letter
+        ((key, raw, headers),) = sink.messages
+        assert key is None and headers == {RAW_LINE_HEADER: "page 1"} and orjson.loads(raw)
+        assert not split.tweets and split.errors is None
+    else:
+        assert sink.messages == []  # its records are sent by the caller

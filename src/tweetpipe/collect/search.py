@@ -123,6 +123,10 @@ def page_split(served: Served, where: str, producer: TweetProducer, progress: Co
         split, _ = payload_records(served.body, where, found)
     except RecordError as exc:
         progress.bad(where, str(exc))
-        producer.send(None, orjson.dumps(served.body), {RAW_LINE_HEADER: where})
+        try:
+            raw = orjson.dumps(served.body)
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes: keep why, not what
+            raw = orjson.dumps({"unwritable_page": where, "reason": str(exc)})
+        producer.send(None, raw, {RAW_LINE_HEADER: where})
         return Split([])
     return split
