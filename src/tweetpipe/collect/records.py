@@ -46,7 +46,7 @@ class Includes:
             return cls()
 
         def index(name: str, key: str) -> dict[str, JSON]:
-            items = includes.get(name) or []
+            items = _list(includes.get(name))
             return {str(o[key]): o for o in items if isinstance(o, dict) and key in o}
 
         return cls(
@@ -141,8 +141,8 @@ def merge_tweet(tweet: JSON, includes: Includes, *, depth: int = 0) -> JSON:
     refs = tweet.get("referenced_tweets")
     if isinstance(refs, list) and depth == 0:
         record["referenced_tweets"] = [_merge_reference(ref, includes) for ref in refs]
-    versions = [includes.tweets[v] for v in tweet.get("edit_history_tweet_ids") or []
-                if v != tweet.get("id") and v in includes.tweets]
+    versions = [includes.tweets[v] for v in _list(tweet.get("edit_history_tweet_ids"))
+                if isinstance(v, str) and v != tweet.get("id") and v in includes.tweets]
     if versions and depth == 0:
         record["edit_versions"] = versions
     return record
@@ -167,10 +167,12 @@ def _merge_mentions(entities: JSON, includes: Includes) -> JSON:
 
 def _merge_attachments(attachments: JSON, includes: Includes) -> JSON:
     merged = dict(attachments)
-    media = [includes.media[k] for k in attachments.get("media_keys") or [] if k in includes.media]
+    media = [includes.media[k] for k in _list(attachments.get("media_keys"))
+             if isinstance(k, str) and k in includes.media]
     if media:
         merged["media"] = media
-    polls = [includes.polls[p] for p in attachments.get("poll_ids") or [] if p in includes.polls]
+    polls = [includes.polls[p] for p in _list(attachments.get("poll_ids"))
+             if isinstance(p, str) and p in includes.polls]
     if polls:
         merged["polls"] = polls
     return merged

@@ -12,6 +12,7 @@ carries (`__twarc.retrieved_at`, with the request's URL).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from tweetpipe.collect.stats import CollectStats
 from tweetpipe.errors import ConfigError, RecordError
 
 RAW_LINE_HEADER = "tweetpipe-raw-line"
+log = logging.getLogger(__name__)
 
 
 class RecordSink(Protocol):
@@ -72,28 +74,72 @@ def provenance(source: str, origin: str, payload: Any = None, *,
     return found
 
 
+def encode(split: Split) -> list[tuple[str | None, bytes]]:
+    """A payload's messages, (key, JSON): its tweet records keyed by id, then its record of
+    unclaimed errors (unkeyed). RecordError if a record cannot be written as JSON (nested
+    deeper than orjson writes: X's payloads nest a few levels, a hostile one may nest 1,000)."""
+    try:
+        messages: list[tuple[str | None, bytes]] = [
+            (str(record["id"]), orjson.dumps(record)) for record in split.tweets]
+        if split.errors is not None:
+            messages.append((None, orjson.dumps(split.errors)))
+    except orjson.JSONEncodeError as exc:
+        raise RecordError(f"a record cannot be written as JSON ({exc})") from None
+    return messages
+
+
 def send_split(split: Split, sink: RecordSink, stats: CollectStats) -> None:
     """Send a payload's tweet records, then its record of unclaimed errors (unkeyed)."""
-    for record in split.tweets:
-        sink.send_record(record)
-        stats.sent(str(record["id"]))
+    send_encoded(encode(split), split, sink, stats)
+
+
+def send_encoded(messages: list[tuple[str | None, bytes]], split: Split, sink: RecordSink,
+                 stats: CollectStats) -> None:
+    for key, value in messages:
+        sink.send(key, value)
+        if key is not None:
+            stats.sent(key)
     if split.errors is not None:
-        sink.send(None, orjson.dumps(split.errors))
         stats.api_errors += len(split.errors["errors"])
+
+
+def payload_messages(line: bytes, where: str, *, source: str, served_at: str | None = None
+                     ) -> tuple[Split, list[tuple[str | None, bytes]]]:
+    """One JSONL line -> its records and their messages; RecordError (saying why) when it
+    makes none: not JSON, not a payload, or anything in it the merge cannot use."""
+    try:
+        payload = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise RecordError("truncated or malformed JSON") from None
+    return payload_records(payload, where, provenance(source, where, payload,
+                                                       served_at=served_at))
+
+
+def payload_records(payload: Any, where: str, found: dict[str, Any]
+                    ) -> tuple[Split, list[tuple[str | None, bytes]]]:
+    """A parsed payload -> its records and their messages; RecordError when it makes none."""
+    try:
+        split = split_payload(payload, provenance=found)
+    except RecordError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        # A shape the merge does not foresee must not stop a collection (a stream line would
+        # be replayed from the journal forever): the payload goes on as a dead letter.
+        log.warning("%s: a payload the merge cannot use (%s: %s)", where,
+                    type(exc).__name__, exc)
+        raise RecordError(f"unusable payload ({type(exc).__name__}: {exc})") from None
+    return split, encode(split)
 
 
 def handle_line(line: bytes, where: str, sink: RecordSink, stats: CollectStats, *,
                 source: str, served_at: str | None = None) -> None:
-    """Parse one JSONL line and send its records; a bad line goes on as a raw dead letter."""
+    """Parse one JSONL line and send its records; a line that makes no records goes on as a
+    raw dead letter."""
     try:
-        payload = orjson.loads(line)
-        split = split_payload(payload, provenance=provenance(source, where, payload,
-                                                             served_at=served_at))
-    except (orjson.JSONDecodeError, RecordError) as exc:
-        malformed = isinstance(exc, orjson.JSONDecodeError)
-        reason = "truncated or malformed JSON" if malformed else str(exc)
-        stats.bad(where, reason)
+        split, messages = payload_messages(line, where, source=source, served_at=served_at)
+    except RecordError as exc:
+        stats.bad(where, str(exc))
         sink.send(None, line, {RAW_LINE_HEADER: where})
         return
     stats.payloads += 1
-    send_split(split, sink, stats)
+    send_encoded(messages, split, sink, stats)

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from tweetpipe.collect import search_position
-from tweetpipe.collect.records import Split, split_payload
-from tweetpipe.collect.replay import RAW_LINE_HEADER, provenance, send_split
+from tweetpipe.collect.records import Split
+from tweetpipe.collect.replay import RAW_LINE_HEADER, payload_records, provenance, send_split
 from tweetpipe.collect.search_position import SearchPosition
 from tweetpipe.collect.stats import CollectStats
 from tweetpipe.errors import ConfigError, RecordError
@@ -120,8 +120,13 @@ def page_split(served: Served, where: str, producer: TweetProducer, progress: Co
     dead-letter table."""
     found = provenance("search", where, served_at=served.served_at)
     try:
-        return split_payload(served.body, provenance=found)
+        split, _ = payload_records(served.body, where, found)
     except RecordError as exc:
         progress.bad(where, str(exc))
-        producer.send(None, orjson.dumps(served.body), {RAW_LINE_HEADER: where})
+        try:
+            raw = orjson.dumps(served.body)
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes: keep why, not what
+            raw = orjson.dumps({"unwritable_page": where, "reason": str(exc)})
+        producer.send(None, raw, {RAW_LINE_HEADER: where})
         return Split([])
+    return split

@@ -58,10 +58,13 @@ def is_disconnect(line: bytes) -> bool:
         message = orjson.loads(line)
     except orjson.JSONDecodeError:
         return False
-    return isinstance(message, dict) and "data" not in message and any(
+    if not isinstance(message, dict) or "data" in message:
+        return False
+    errors = message.get("errors")
+    return isinstance(errors, list) and any(
         isinstance(e, dict) and ("disconnect_type" in e or "connection_issue" in e
                                  or "operational-disconnect" in str(e.get("type", "")))
-        for e in message.get("errors") or [])
+        for e in errors)
 
 
 def split_lines(buffer: bytearray) -> list[bytes]:

@@ -213,6 +213,7 @@ class Loader:
         except RecordError as exc:
             batch.dead.append(writer.dead_letter_row(exc.message, where, msg.key(), value))
             return
+        parsed.key = msg.key()
         batch.parsed.append(parsed)
         batch.repaired += parsed.repaired
 
@@ -228,25 +229,48 @@ class Loader:
                 raise
             # A row PostgreSQL refuses (bad data, a violated constraint) must not stall the
             # partition: find it, dead-letter it, store the others.
-            self._store_one_by_one(conn, batch)
+            self._store_refused(conn, batch)
 
-    def _store_one_by_one(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
-        dead, kept, stored = list(batch.dead), [], 0
+    def _store_refused(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
+        """Store a batch PostgreSQL refused, in one transaction with its offsets: the messages
+        with a number beyond its column go to dead letters at once, the rest is stored in
+        halves, and halves of those that are refused again, down to the refused messages."""
+        dead, suspects = list(batch.dead), []
+        for parsed in batch.parsed:
+            reason = writer.out_of_range(parsed)
+            if reason is None:
+                suspects.append(parsed)
+            else:
+                dead.append(writer.dead_letter_row(reason, parsed.where, parsed.key,
+                                                   parsed.kept()))
         with conn.transaction():
-            for parsed in batch.parsed:
-                try:
-                    with conn.transaction():
-                        stored += writer.write_batch(conn, [parsed], [])
-                    kept.append(parsed)
-                except psycopg.Error as exc:
-                    refused = db_errors.classify(exc, self.settings)
-                    if not isinstance(refused, RowRefusedError):
-                        raise
-                    dead.append(writer.dead_letter_row(refused.message, parsed.where, None,
-                                                     parsed.kept()))
+            kept, stored = self._store_bisecting(conn, suspects, dead)
             writer.write_batch(conn, [], dead)
             writer.save_offsets(conn, self.group, batch.next_offsets)
         batch.parsed, batch.dead, batch.stored = kept, dead, stored
+
+    def _store_bisecting(self, conn: psycopg.Connection[Any], parsed: list[Parsed],
+                         dead: list[tuple[Any, ...]]) -> tuple[list[Parsed], int]:
+        """Store `parsed` in a savepoint, else each half the same way; a single message
+        PostgreSQL refuses is added to `dead`. (stored messages, tweet_merge rows changed)"""
+        if not parsed:
+            return [], 0
+        try:
+            with conn.transaction():
+                writer.clear_staging(conn)  # no rows of an earlier part
+                return parsed, writer.write_batch(conn, parsed, [])
+        except psycopg.Error as exc:
+            refused = db_errors.classify(exc, self.settings)
+            if not isinstance(refused, RowRefusedError):
+                raise
+            if len(parsed) == 1:
+                dead.append(writer.dead_letter_row(refused.message, parsed[0].where,
+                                                   parsed[0].key, parsed[0].kept()))
+                return [], 0
+        half = len(parsed) // 2
+        first, stored_first = self._store_bisecting(conn, parsed[:half], dead)
+        second, stored_second = self._store_bisecting(conn, parsed[half:], dead)
+        return first + second, stored_first + stored_second
 
     def _account(self, batch: Batch) -> None:
         tweets = sum(p.tweet is not None for p in batch.parsed)

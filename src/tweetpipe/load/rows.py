@@ -73,6 +73,7 @@ class Parsed:
     included: list[tuple[Any, ...]] = field(default_factory=list)
     api_errors: list[tuple[Any, ...]] = field(default_factory=list)
     repaired: bool = False
+    key: bytes | None = None  # the Kafka message's key, for a dead letter PostgreSQL causes
 
     def column(self, name: str) -> Any:
         """A value of the tweet_merge row by column name."""

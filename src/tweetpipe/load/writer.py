@@ -18,7 +18,7 @@ from psycopg import sql
 from tweetpipe import db
 from tweetpipe.db.upsert import Upsert
 from tweetpipe.errors import last_line
-from tweetpipe.load.columns import TWEETS, TableSpec
+from tweetpipe.load.columns import TWEETS, Column, TableSpec
 from tweetpipe.load.rows import SIDE_TABLES, Coordinates, Parsed
 from tweetpipe.settings import Settings
 
@@ -96,6 +96,39 @@ def _mark_current_versions(conn: psycopg.Connection[Any]) -> None:
         " GROUP BY edit_root_id) g "
         "WHERE t.edit_root_id = g.edit_root_id AND t.is_current <> (t.tweet_id = g.latest)"
     ).format(stage=_stage(TWEETS)))
+
+
+def clear_staging(conn: psycopg.Connection[Any]) -> None:
+    """Empty the staging tables inside a transaction (a commit empties them anyway): for a
+    batch stored in parts, each part upserts only its own rows."""
+    conn.execute(sql.SQL("TRUNCATE {}").format(
+        sql.SQL(", ").join(_stage(t) for t in (TWEETS, *(t for t, _ in SIDE_TABLES)))))
+
+
+_RANGES = {"bigint": range(-(2**63), 2**63), "integer": range(-(2**31), 2**31)}
+
+
+def out_of_range(parsed: Parsed) -> str | None:
+    """Why PostgreSQL would refuse the rows of a message for a number beyond its column's type
+    (the commonest refusal, found without a round trip), or None."""
+    tables = [(TWEETS, [] if parsed.tweet is None else [parsed.tweet])]
+    tables += [(table, getattr(parsed, attr)) for table, attr in SIDE_TABLES]
+    for table, rows in tables:
+        for column, index in _checked_columns(table):
+            allowed = _RANGES[column.pg_type.removesuffix("[]")]
+            for row in rows:
+                value = row[index]
+                values = value if isinstance(value, list) else [value]
+                if any(v is not None and v not in allowed for v in values):
+                    return (f"rejected by PostgreSQL: NumericValueOutOfRange: value out of range"
+                            f" for type {column.pg_type} (column {table.name}.{column.name},"
+                            " found before COPY)")
+    return None
+
+
+def _checked_columns(table: TableSpec) -> list[tuple[Column, int]]:
+    return [(c, i) for i, c in enumerate(table.loaded)
+            if c.pg_type.removesuffix("[]") in _RANGES]
 
 
 def save_offsets(conn: psycopg.Connection[Any], group: str,
