@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +81,7 @@ def test_hostile_records_and_responses_end_to_end(pipeline: Settings, tmp_path: 
     recording.write_bytes(b"".join(line + b"\n" for line in lines))
     run_cli(pipeline, "collect", "replay", str(recording))
     mine = produce(pipeline, messages(seed=12, n=RECORDS))
-    began = time.monotonic()
     run_cli(pipeline, "load", "--until-idle", "--idle-seconds", "2")
-    # a refused batch stored row by row took 11 minutes on 2,000 such records; now ~20 s
-    assert time.monotonic() - began < 180
 
     assert stored_offsets_equal_log_end(pipeline)
     topic = topic_contents(pipeline)
