@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient
 
 from tweetpipe import retry
 from tweetpipe.errors import ServiceError
+from tweetpipe.kafka.configuration import client_config
 from tweetpipe.services import jars, process, system
 from tweetpipe.services.health import ServiceStatus
 from tweetpipe.settings import Settings
@@ -84,7 +85,7 @@ def answers(settings: Settings, timeout: float = 3.0) -> bool:
     host, port = settings.kafka_host_port
     if not process.port_open(host, port):
         return False
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers, "log_level": 0})
+    admin = AdminClient(client_config(settings, "tweetpipe-services", log_level=0))
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException:
