@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tweetpipe.errors import ConfigError
+from tweetpipe.kafka.errors import raise_security_failures
 from tweetpipe.settings import Settings
 
 KAFKA_LOG = logging.getLogger("tweetpipe.kafka")
@@ -24,6 +25,7 @@ def client_config(settings: Settings, client_id: str, **overrides: Any) -> dict[
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "client.id": client_id,
         "logger": KAFKA_LOG,
+        "error_cb": raise_security_failures(settings),
         **security_config(settings),
         **overrides,
     }
