@@ -83,9 +83,9 @@ def test_plaintext_kafka_client_is_refused(secure: Settings) -> None:
 
 def test_wrong_sasl_password_is_refused(secure: Settings, tmp_path: Path) -> None:
     wrong = wrong_password_settings(secure, tmp_path)
-    with pytest.raises(KafkaError, match="KAFKA_SASL_PASSWORD") as refused:
-        with kafka.TweetProducer(wrong) as producer:
-            producer.send("1", b"{}")
+    with (pytest.raises(KafkaError, match="KAFKA_SASL_PASSWORD") as refused,
+          kafka.TweetProducer(wrong) as producer):
+        producer.send("1", b"{}")
     assert not refused.value.retryable
     assert "wrong-kafka-secret" not in str(refused.value)
 
@@ -101,9 +101,9 @@ def wrong_password_settings(secure: Settings, tmp_path: Path) -> Settings:
 
 def test_wrong_ca_names_the_setting(secure: Settings) -> None:
     kafka_wrong = secure.model_copy(update={"kafka_ssl_ca_location": OTHER_CA})
-    with pytest.raises(KafkaError, match="fix KAFKA_SSL_CA_LOCATION"):
-        with kafka.TweetProducer(kafka_wrong) as producer:
-            producer.send("1", b"{}")
+    with (pytest.raises(KafkaError, match="fix KAFKA_SSL_CA_LOCATION"),
+          kafka.TweetProducer(kafka_wrong) as producer):
+        producer.send("1", b"{}")
     db_wrong = secure.model_copy(update={"db_sslrootcert": OTHER_CA})
     with pytest.raises(DatabaseConfigError, match="fix DB_SSLROOTCERT"):
         db.connect(db_wrong)
