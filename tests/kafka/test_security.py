@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tweetpipe.errors import ConfigError
+from tweetpipe.errors import ConfigError, KafkaError
 from tweetpipe.kafka.configuration import client_config
 from tweetpipe.settings import Settings, load_settings
 from tweetpipe.transform.spark_session import jdbc_properties, kafka_options
@@ -111,3 +111,62 @@ def test_postgres_tls_reaches_libpq_and_pgjdbc(tmp_path: Path) -> None:
     props = jdbc_properties(settings)
     assert (props["sslmode"], props["sslrootcert"]) == ("verify-full", str(tmp_path / "ca.pem"))
     assert "sslmode=prefer" in load_settings().conninfo()
+
+
+@pytest.mark.parametrize(("code", "text", "setting"), [
+    ("_AUTHENTICATION", "sasl_ssl://h:1/bootstrap: SASL authentication error: Authentication "
+     "failed during authentication due to invalid credentials with SASL mechanism "
+     "SCRAM-SHA-512", "KAFKA_SASL_PASSWORD"),
+    ("_SSL", "ssl://h:1/bootstrap: SSL handshake failed: error:0A000086:SSL routines::"
+     "certificate verify failed: broker certificate could not be verified",
+     "fix KAFKA_SSL_CA_LOCATION"),
+    ("_SSL", "ssl://h:1/bootstrap: SSL handshake failed: error:0A00010B:SSL routines::wrong "
+     "version number", "fix KAFKA_SECURITY_PROTOCOL"),
+])
+def test_tls_and_sasl_failures_are_terminal_and_name_the_setting(
+        code: str, text: str, setting: str) -> None:
+    from confluent_kafka import KafkaError as LibError
+
+    from tweetpipe.kafka.errors import raise_security_failures, security_failure
+
+    failure = security_failure(LibError(getattr(LibError, code), text))
+    assert failure is not None and setting in str(failure) and not failure.retryable
+    with pytest.raises(KafkaError, match=setting):
+        raise_security_failures(load_settings())(LibError(getattr(LibError, code), text))
+
+
+def test_other_kafka_errors_are_left_to_retries() -> None:
+    from confluent_kafka import KafkaError as LibError
+
+    from tweetpipe.kafka.errors import security_failure
+
+    assert security_failure(LibError(LibError._TRANSPORT, "Connection refused")) is None
+    assert security_failure(LibError(LibError._SSL, "SSL transport error: Disconnected")) is None
+
+
+def test_a_kafka_secret_in_librdkafka_text_is_hidden(tmp_path: Path) -> None:
+    from confluent_kafka import KafkaError as LibError
+
+    from tweetpipe.kafka.errors import security_failure
+
+    failure = security_failure(LibError(LibError._AUTHENTICATION,
+                                        f"SASL authentication error: {SECRET}"), secure(tmp_path))
+    assert failure is not None and SECRET not in str(failure)
+
+
+@pytest.mark.parametrize(("text", "setting"), [
+    ('FATAL:  no pg_hba.conf entry for host "127.0.0.1", user "u", database "d", no encryption',
+     "set DB_SSLMODE"),
+    ("SSL error: certificate verify failed", "fix DB_SSLROOTCERT"),
+    ('server certificate for "db" does not match host name "x"', "fix DB_HOST"),
+    ('root certificate file "/x.pem" does not exist', "fix DB_SSLROOTCERT"),
+    ("server does not support SSL, but SSL was required", "fix DB_SSLMODE"),
+])
+def test_postgres_tls_failures_name_the_setting(text: str, setting: str) -> None:
+    import psycopg
+
+    from tweetpipe.db.errors import classify
+    from tweetpipe.errors import DatabaseConfigError
+
+    error = classify(psycopg.OperationalError(f"connection failed: {text}"), load_settings())
+    assert isinstance(error, DatabaseConfigError) and setting in str(error)
