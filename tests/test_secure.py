@@ -13,11 +13,14 @@ import psycopg
 import pytest
 
 from tweetpipe import db, kafka
+from tweetpipe.collect.search import SearchOptions, collect_search
 from tweetpipe.errors import DatabaseConfigError, KafkaError, RetryableKafkaError
 from tweetpipe.services import tls
 from tweetpipe.settings import Settings
 from tweetpipe.transform import batch_job, streaming_job
+from tweetpipe_emulator.cli import match_all_query
 
+from .collect.kit import client, emulator, matching_ids, merged_ids, sample_files, with_api
 from .fixtures.services import DATA, isolated
 from .pipeline import count, load_all, replay, settings_env
 from .run.kit import CLI
@@ -66,6 +69,41 @@ def test_streaming_transform_reads_kafka_over_sasl_ssl(secure: Settings, spark: 
     stats = streaming_job.run(secure, idle_seconds=6)
     assert stats.rows > 0
     assert count(secure, "tweet_transformed") == count_lines(secure)
+
+
+def test_search_against_the_emulator_lands_over_sasl_ssl(secure: Settings) -> None:
+    """`collect search` (the bundled recordings served by the emulator) -> load, exact."""
+    emu = emulator(data_files=tuple(sample_files()))
+    try:
+        query = match_all_query(emu.state.store)
+        expected = matching_ids(emu, query)
+        api = with_api(secure, emu)
+        with client(api) as c, kafka.TweetProducer(api) as producer:
+            collect_search(c, producer, SearchOptions(query, archive=True, max_results=100),
+                           state_dir=api.state_dir)
+    finally:
+        emu.stop()
+    load_all(secure)
+    assert merged_ids(secure) == expected and len(expected) == 431
+
+
+def test_services_up_secure_prints_the_settings_not_the_secrets(secure_stack: Settings
+                                                                 ) -> None:
+    """The command on the running secure stack: idempotent, prints what clients need."""
+    plain = secure_stack.model_copy(update={
+        "kafka_security_protocol": "PLAINTEXT", "kafka_sasl_mechanism": None,
+        "kafka_sasl_username": None, "kafka_sasl_password": None,
+        "kafka_sasl_password_file": None, "kafka_ssl_ca_location": None,
+        "db_sslmode": "prefer", "db_sslrootcert": None, "db_pass_file": None})
+    done = subprocess.run([*CLI, "services", "up", "--secure"], env=settings_env(plain),
+                          capture_output=True, text=True, timeout=180, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    found = tls.material(secure_stack)
+    assert "KAFKA_SECURITY_PROTOCOL=SASL_SSL" in output
+    assert f"KAFKA_SASL_PASSWORD_FILE={found.kafka_password}" in output
+    for secret in (found.kafka_password, found.db_password, found.broker_password):
+        assert found.secret(secret) not in output
 
 
 def count_lines(settings: Settings) -> int:
