@@ -108,7 +108,8 @@ def test_failure_paths_never_print_or_log_a_secret(pipeline: Settings, tmp_path:
     assert logs and leaks(written, secrets) == []
 
 
-def test_secure_stack_shows_no_secret(secure_stack: Settings, tmp_path: Path) -> None:
+def test_secure_stack_shows_no_secret(secure_stack: Settings, other_ca: Path,
+                                      tmp_path: Path) -> None:
     """`services up --secure`: the SCRAM and database passwords are on no command line (the
     broker, PostgreSQL, a running loader), and the failure paths (a wrong SASL password, a
     wrong CA, TLS refused by PostgreSQL) print and log none while naming the setting."""
@@ -137,12 +138,12 @@ def test_secure_stack_shows_no_secret(secure_stack: Settings, tmp_path: Path) ->
         "wrong SASL password": (settings.model_copy(update={
             "kafka_sasl_password_file": wrong}), ["load", "--until-idle"], "KAFKA_SASL_PASSWORD"),
         "wrong Kafka CA": (settings.model_copy(update={
-            "kafka_ssl_ca_location": Path("/etc/ssl/certs/ca-certificates.crt")}),
+            "kafka_ssl_ca_location": other_ca}),
             ["collect", "replay", str(DATA / "brexit.jsonl")], "KAFKA_SSL_CA_LOCATION"),
         "TLS refused by PostgreSQL": (settings.model_copy(update={"db_sslmode": "disable"}),
                                       ["load", "--until-idle"], "DB_SSLMODE"),
         "wrong PostgreSQL CA": (settings.model_copy(update={
-            "db_sslrootcert": Path("/etc/ssl/certs/ca-certificates.crt")}),
+            "db_sslrootcert": other_ca}),
             ["load", "--until-idle"], "DB_SSLROOTCERT"),
     }
     for what, (case, argv, setting) in cases.items():

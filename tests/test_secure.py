@@ -26,7 +26,6 @@ from .pipeline import count, load_all, replay, settings_env
 from .run.kit import CLI
 
 pytestmark = pytest.mark.integration
-OTHER_CA = Path("/etc/ssl/certs/ca-certificates.crt")  # the system's CAs, not the local one
 
 
 @pytest.fixture
@@ -137,12 +136,12 @@ def wrong_password_settings(secure: Settings, tmp_path: Path) -> Settings:
                                      "kafka_sasl_password_file": wrong})
 
 
-def test_wrong_ca_names_the_setting(secure: Settings) -> None:
-    kafka_wrong = secure.model_copy(update={"kafka_ssl_ca_location": OTHER_CA})
+def test_wrong_ca_names_the_setting(secure: Settings, other_ca: Path) -> None:
+    kafka_wrong = secure.model_copy(update={"kafka_ssl_ca_location": other_ca})
     with (pytest.raises(KafkaError, match="fix KAFKA_SSL_CA_LOCATION"),
           kafka.TweetProducer(kafka_wrong) as producer):
         producer.send("1", b"{}")
-    db_wrong = secure.model_copy(update={"db_sslrootcert": OTHER_CA})
+    db_wrong = secure.model_copy(update={"db_sslrootcert": other_ca})
     with pytest.raises(DatabaseConfigError, match="fix DB_SSLROOTCERT"):
         db.connect(db_wrong)
 
