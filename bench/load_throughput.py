@@ -20,6 +20,7 @@ from confluent_kafka import Consumer
 
 from tweetpipe import db, kafka, services
 from tweetpipe.collect.synthetic import produce_synthetic
+from tweetpipe.kafka.configuration import client_config
 from tweetpipe.load.loader import Loader, LoadOptions
 from tweetpipe.settings import Settings, load_settings
 
@@ -34,9 +35,8 @@ def naive_loader(settings: Settings, limit: int) -> float:
     with db.connect(settings, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS naive_merge (tweet_id bigint PRIMARY KEY,"
                      " text text, created_at timestamptz, raw jsonb)")
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                         "group.id": f"naive-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest"})
+    consumer = Consumer(client_config(settings, "naive-loader", **{
+        "group.id": f"naive-{uuid.uuid4().hex[:6]}", "auto.offset.reset": "earliest"}))
     consumer.subscribe([settings.kafka_topic])
     done, start = 0, None
     with db.connect(settings) as conn:

@@ -9,4 +9,4 @@ from tests.isolation import isolate_environment
 
 isolate_environment()
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.spark"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.spark", "tests.fixtures.secure"]

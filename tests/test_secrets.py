@@ -12,9 +12,11 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from tweetpipe.services import process
+from tweetpipe import db, kafka
+from tweetpipe.services import process, tls
 from tweetpipe.settings import Settings
 
+from .fixtures.services import DATA, isolated
 from .pipeline import count, settings_env
 from .run.kit import CLI, kill_group, start_run
 from .waiting import reap, wait_until
@@ -104,3 +106,54 @@ def test_failure_paths_never_print_or_log_a_secret(pipeline: Settings, tmp_path:
     logs = [p for p in Path(pipeline.state_dir).rglob("*.log") if p.is_file()]
     written = "".join(p.read_text(errors="replace") for p in logs)
     assert logs and leaks(written, secrets) == []
+
+
+def test_secure_stack_shows_no_secret(secure_stack: Settings, other_ca: Path,
+                                      tmp_path: Path) -> None:
+    """`services up --secure`: the SCRAM and database passwords are on no command line (the
+    broker, PostgreSQL, a running loader), and the failure paths (a wrong SASL password, a
+    wrong CA, TLS refused by PostgreSQL) print and log none while naming the setting."""
+    found = tls.material(secure_stack)
+    secrets = [found.secret(p) for p in (found.kafka_password, found.broker_password,
+                                         found.db_password)]
+    settings = isolated(secure_stack)
+    db.migrate(settings)
+    kafka.ensure_topic(settings)
+    loader = subprocess.Popen([*CLI, "load"], env=settings_env(settings),
+                              stdout=subprocess.DEVNULL, stderr=(tmp_path / "load.log").open("wb"))
+    try:
+        wait_until(lambda: any("tweetpipe" in line and " load" in line
+                               for line in command_lines().values()), 30, "the loader runs")
+        lines = command_lines()
+        assert {pid: line for pid, line in lines.items() if leaks(line, secrets)} == {}
+        for started in ("kafka.Kafka", "postgres", " load"):
+            assert any(started in line for line in lines.values()), started
+    finally:
+        loader.send_signal(signal.SIGTERM)
+        reap(loader, 30, "the loader stops")
+    wrong = tmp_path / "wrong.password"
+    wrong.write_text("wrong-sasl-secret-93c1\n")
+    secrets.append("wrong-sasl-secret-93c1")
+    cases = {
+        "wrong SASL password": (settings.model_copy(update={
+            "kafka_sasl_password_file": wrong}), ["load", "--until-idle"], "KAFKA_SASL_PASSWORD"),
+        "wrong Kafka CA": (settings.model_copy(update={
+            "kafka_ssl_ca_location": other_ca}),
+            ["collect", "replay", str(DATA / "brexit.jsonl")], "KAFKA_SSL_CA_LOCATION"),
+        "TLS refused by PostgreSQL": (settings.model_copy(update={"db_sslmode": "disable"}),
+                                      ["load", "--until-idle"], "DB_SSLMODE"),
+        "wrong PostgreSQL CA": (settings.model_copy(update={
+            "db_sslrootcert": other_ca}),
+            ["load", "--until-idle"], "DB_SSLROOTCERT"),
+    }
+    for what, (case, argv, setting) in cases.items():
+        done = subprocess.run([*CLI, *argv], env=settings_env(case), timeout=120,
+                              capture_output=True, check=False)
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        assert done.returncode != 0, (what, output)
+        assert setting in output, (what, output)
+        assert leaks(output, secrets) == [], (what, output)
+    logs = [p for p in Path(secure_stack.state_dir).rglob("*.log") if p.is_file()]
+    written = "".join(p.read_text(errors="replace") for p in [*logs, tmp_path / "load.log"])
+    assert logs and leaks(written, secrets) == []
+    assert not list(Path(secure_stack.state_dir).rglob("format.args"))  # the argfile is gone

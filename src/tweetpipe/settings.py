@@ -247,7 +247,16 @@ class Settings(BaseSettings):
         user = quote(self.db_user, safe="")
         password = quote(self.db_pass.get_secret_value(), safe="")
         name = quote(dbname or self.db_name, safe="")
-        return f"postgresql://{user}:{password}@{self.db_host}:{self.db_port}/{name}"
+        tls = "&".join(f"{key}={quote(value, safe='/')}" for key, value in self.db_tls().items())
+        return f"postgresql://{user}:{password}@{self.db_host}:{self.db_port}/{name}?{tls}"
+
+    def db_tls(self) -> dict[str, str]:
+        """PostgreSQL's TLS parameters (libpq's and pgjdbc's names): sslmode and the files
+        set. Paths only, no secret."""
+        files = {"sslrootcert": self.db_sslrootcert, "sslcert": self.db_sslcert,
+                 "sslkey": self.db_sslkey}
+        return {"sslmode": self.db_sslmode, **{
+            key: str(path.expanduser().resolve()) for key, path in files.items() if path}}
 
     @property
     def db_display(self) -> str:

@@ -24,14 +24,27 @@ def services_up(
         "--brokers", min=1, max=9, help="Kafka brokers to start (default KAFKA_BROKERS, 1); 3 "
         "make a KRaft cluster that survives the loss of one, on the bootstrap port and the "
         "next two")] = None,
+    secure: Annotated[bool, typer.Option(
+        "--secure", help="TLS and authentication: a local CA and certificates, Kafka on "
+        "SASL_SSL with SCRAM-SHA-512 users, PostgreSQL with TLS only (hostssl); random "
+        "passwords in files under TWEETPIPE_HOME/tls; prints the settings clients need")] = False,
 ) -> None:
     """Start Kafka and PostgreSQL (or use those already answering); idempotent."""
     if brokers is not None:  # beats KAFKA_BROKERS, as a keyword beats the environment
         State.settings = load_settings(KAFKA_BROKERS=brokers)
+    if secure:
+        from tweetpipe.services import tls
+
+        State.settings = tls.secure_settings(settings())
     starting = progress.Phase("starting services (first run downloads jars from Maven Central)…")
     with progress.show(console, starting, final=False):
         statuses = Pipeline(settings()).services_up()
     render.print_services(statuses)
+    if secure:
+        client_env = tls.material(settings()).client_env
+        console.print(f"\nclients need these settings (also in {client_env}; paths only, "
+                      f"the passwords stay in their files):", highlight=False)
+        console.print(client_env.read_text().rstrip(), highlight=False, markup=False)
 
 
 @services_app.command("down")

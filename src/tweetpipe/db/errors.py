@@ -46,6 +46,9 @@ def classify(exc: BaseException, settings: Settings | None = None) -> TweetpipeE
     """The tweetpipe error for `exc` (a psycopg error); tweetpipe errors pass through."""
     if isinstance(exc, TweetpipeError):
         return exc
+    tls = _tls_message(exc, settings)
+    if tls is not None:
+        return DatabaseConfigError(tls)
     state = sqlstate(exc)
     detail = _scrub(_detail(exc), settings)
     if state is None:
@@ -90,6 +93,35 @@ def _state_in_message(text: str) -> str | None:
     return None
 
 
+#: libpq's words for a TLS failure -> the settings to fix
+_TLS_FIXES = (
+    ("no encryption", "the server accepts only TLS connections: set DB_SSLMODE to "
+     "verify-full (or verify-ca, require) and DB_SSLROOTCERT to the CA file"),
+    ("certificate verify failed", "the server's certificate is not signed by the CA in "
+     "DB_SSLROOTCERT: fix DB_SSLROOTCERT (the CA file that signed the server's certificate)"),
+    ("does not match host name", "the server's certificate does not name DB_HOST: fix DB_HOST "
+     "(a name the certificate holds) or set DB_SSLMODE=verify-ca"),
+    ("root certificate file", "DB_SSLMODE verifies the server but the CA file is missing: fix "
+     "DB_SSLROOTCERT (or DB_SSLMODE)"),
+    ("does not support SSL", "the server does not offer TLS: fix DB_SSLMODE (or the server)"),
+    ("certificate file", "the client certificate cannot be read: fix DB_SSLCERT or DB_SSLKEY"),
+    ("private key file", "the client key cannot be used: fix DB_SSLKEY (mode 0600, matching "
+     "DB_SSLCERT)"),
+)
+
+
+def _tls_message(exc: BaseException, settings: Settings | None) -> str | None:
+    """What to fix when a connection failed on TLS (libpq gives no SQLSTATE for these)."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return None
+    text = str(exc)
+    fix = next((fix for words, fix in _TLS_FIXES if words in text), None)
+    if fix is None:
+        return None
+    mode = f"DB_SSLMODE={settings.db_sslmode}" if settings else "DB_SSLMODE"
+    return f"{_server(settings)}: {fix} ({mode}; {_scrub(last_line(exc), settings)})"
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Can running the same work again succeed (an outage, a deadlock)? For retry loops."""
     return isinstance(exc, psycopg.Error | TweetpipeError) and classify(exc).retryable
@@ -105,7 +137,8 @@ def _config_message(state: str, detail: str, settings: Settings | None) -> str |
     server = _server(settings)
     if state == "28P01":
         return (f"{server} refused the login of user {user}: wrong password or no such user "
-                "(fix DB_PASS or DB_USER, or DATABASE_URL)")
+                "(fix DB_PASS or DB_USER, or DATABASE_URL; DB_PASS_FILE if the password "
+                "comes from a file)")
     if state == "28000":
         return (f"{server} does not let user {user} connect ({detail}); fix DB_USER (or "
                 "DATABASE_URL), or allow it in the server's pg_hba.conf")

@@ -13,6 +13,7 @@ from tweetpipe import retry
 from tweetpipe.errors import RetryableKafkaError, last_line
 from tweetpipe.kafka.configuration import client_config
 from tweetpipe.kafka.errors import already_exists, from_kafka
+from tweetpipe.services import process
 from tweetpipe.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,20 @@ def _metadata(admin: AdminClient, settings: Settings, timeout: float, *,
     try:
         return admin.list_topics(topic if only else None, timeout=timeout)
     except KafkaException as exc:
+        admin.poll(0)  # serves error_cb: a TLS or SASL failure raises what to fix
         raise RetryableKafkaError(
-            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {last_line(exc)}",
-            topic=topic) from exc
+            f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {last_line(exc)}"
+            f"{_plaintext_hint(settings)}", topic=topic) from exc
+
+
+def _plaintext_hint(settings: Settings) -> str:
+    """A broker whose port answers but which closes a PLAINTEXT client's connection may
+    require TLS or SASL: say which setting that is."""
+    host, port = settings.kafka_host_port
+    if settings.kafka_security_protocol != "PLAINTEXT" or not process.port_open(host, port):
+        return ""
+    return (f"; {host}:{port} accepts connections: if its listener requires TLS or SASL, set "
+            "KAFKA_SECURITY_PROTOCOL (SSL, SASL_SSL) and the KAFKA_SASL_*/KAFKA_SSL_* settings")
 
 
 def cluster_health(settings: Settings, *, bootstrap: str | None = None, timeout: float = 5.0

@@ -10,11 +10,15 @@ error name.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaException
 
 from tweetpipe.errors import KafkaError, RetryableKafkaError
+
+if TYPE_CHECKING:
+    from tweetpipe.settings import Settings
 
 #: librdkafka error names that mean "the cluster cannot be reached right now"
 _UNREACHABLE = frozenset({"_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "_MSG_TIMED_OUT",
@@ -56,3 +60,61 @@ def from_kafka(exc: BaseException | Any, what: str, **context: Any) -> KafkaErro
 
 def already_exists(exc: BaseException) -> bool:
     return code_name(exc) == "TOPIC_ALREADY_EXISTS" or "already exists" in str(exc)
+
+
+#: librdkafka's words for a TLS or SASL failure that no retry mends -> the settings to fix
+_SECURITY_FIXES = (
+    ("certificate verify failed",
+     "the broker's certificate is not signed by the CA in KAFKA_SSL_CA_LOCATION, or does not "
+     "name the host of KAFKA_BOOTSTRAP_SERVERS: fix KAFKA_SSL_CA_LOCATION (the CA file that "
+     "signed the brokers' certificates) or use a host name the certificate holds"),
+    ("invalid credentials",
+     "the broker refused the SASL login: fix KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD (or "
+     "KAFKA_SASL_PASSWORD_FILE)"),
+    ("SASL authentication error",
+     "the broker refused the SASL login: fix KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (or "
+     "KAFKA_SASL_PASSWORD_FILE) or KAFKA_SASL_MECHANISM"),
+    ("Unsupported SASL mechanism",
+     "the broker does not offer KAFKA_SASL_MECHANISM: fix KAFKA_SASL_MECHANISM"),
+    ("wrong version number",
+     "the broker does not speak TLS on that port: fix KAFKA_SECURITY_PROTOCOL or "
+     "KAFKA_BOOTSTRAP_SERVERS"),
+    ("packet length too long",
+     "the broker does not speak TLS on that port: fix KAFKA_SECURITY_PROTOCOL or "
+     "KAFKA_BOOTSTRAP_SERVERS"),
+    ("private key", "the client key cannot be used: fix KAFKA_SSL_KEY_LOCATION or "
+     "KAFKA_SSL_KEY_PASSWORD"),
+)
+
+
+def security_failure(error: Any, settings: Settings | None = None) -> KafkaError | None:
+    """The terminal error for a TLS or SASL failure librdkafka reports (through `error_cb`),
+    naming the setting to fix; None for any other error. Never holds a secret."""
+    if code_name(error) not in ("_AUTHENTICATION", "_SSL"):
+        return None
+    text = error.str() if callable(getattr(error, "str", None)) else str(error)
+    fix = next((fix for words, fix in _SECURITY_FIXES if words.lower() in text.lower()), None)
+    if fix is None:
+        return None
+    for secret in _secrets(settings):
+        text = text.replace(secret, "***")
+    return KafkaError(f"{fix} ({text})", error=code_name(error))
+
+
+def _secrets(settings: Settings | None) -> list[str]:
+    if settings is None:
+        return []
+    values = (settings.kafka_sasl_password, settings.kafka_ssl_key_password)
+    return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+
+def raise_security_failures(settings: Settings) -> Callable[[Any], None]:
+    """librdkafka's `error_cb`: a TLS or SASL failure stops the client (confluent-kafka
+    raises it from the poll, flush or consume that served the callback) instead of being
+    retried forever; other errors are left to the client's own retries."""
+    def on_error(error: Any) -> None:
+        failure = security_failure(error, settings)
+        if failure is not None:
+            raise failure
+
+    return on_error

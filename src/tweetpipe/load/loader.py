@@ -25,7 +25,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 from tweetpipe import db, kafka, progress, retry
 from tweetpipe.db import errors as db_errors
 from tweetpipe.errors import DatabaseError, KafkaError, RecordError, RowRefusedError
-from tweetpipe.kafka import KAFKA_LOG
+from tweetpipe.kafka.configuration import client_config
 from tweetpipe.kafka.errors import from_kafka
 from tweetpipe.load import lag, writer
 from tweetpipe.load.rows import Coordinates, Parsed, parse_message
@@ -115,20 +115,16 @@ class Loader:
         self._lag_checked = 0.0
         self._conn: psycopg.Connection[Any] | None = None
         static = {"group.instance.id": self.options.instance_id} if self.options.instance_id else {}
-        self._consumer = Consumer({
-            **static,
+        self._consumer = Consumer(client_config(
+            settings, "tweetpipe-loader", **static, **{
             "session.timeout.ms": self.options.session_timeout_ms,
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
             "group.id": self.group,
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
             "enable.partition.eof": False,
             "fetch.max.bytes": 64 * 1024 * 1024,
-            "max.poll.interval.ms": 600_000,
-            "client.id": "tweetpipe-loader",
-            "logger": KAFKA_LOG,
-        })
+            "max.poll.interval.ms": 600_000}))
 
     # ---- partition assignment: seek to the offsets PostgreSQL holds ------------------------
 

@@ -19,7 +19,8 @@ from confluent_kafka.admin import AdminClient
 
 from tweetpipe import retry
 from tweetpipe.errors import ServiceError
-from tweetpipe.services import jars, process, system
+from tweetpipe.kafka.configuration import client_config
+from tweetpipe.services import jars, process, system, tls
 from tweetpipe.services.health import ServiceStatus
 from tweetpipe.settings import Settings
 
@@ -84,7 +85,7 @@ def answers(settings: Settings, timeout: float = 3.0) -> bool:
     host, port = settings.kafka_host_port
     if not process.port_open(host, port):
         return False
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers, "log_level": 0})
+    admin = AdminClient(client_config(settings, "tweetpipe-services", log_level=0))
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException:
@@ -140,10 +141,13 @@ def start_node(settings: Settings, node: Node, props: str, *, cluster_id: str | 
     cp = str(jars.resolve(settings, "kafka") / "*")
     node.data.mkdir(parents=True, exist_ok=True)
     props_file = node.home / "server.properties"
+    props_file.touch(mode=0o600)
+    props_file.chmod(0o600)  # a secure node's holds the brokers' SCRAM password
     props_file.write_text(props)
     (node.home / "log4j2.yaml").write_text(LOG4J2)
     if not (node.data / "meta.properties").exists():
-        _format(java, cp, props_file, cluster_id or _random_cluster_id())
+        _format(java, cp, node, props_file, cluster_id or _random_cluster_id(),
+                scram_users(settings))
     argv = [java, *heap, "-XX:+UseG1GC", "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={node.home / 'log4j2.yaml'}", "-cp", cp, MARKER,
             str(props_file)]
@@ -164,12 +168,37 @@ def controller_port(node: Node, *, renew: bool = True) -> int:
     return port
 
 
-def _format(java: str, cp: str, props: Path, cluster_id: str) -> None:
-    done = subprocess.run(
-        [java, "-cp", cp, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-         f"--config={props}"], capture_output=True, text=True, check=False)
+def scram_users(settings: Settings) -> dict[str, str]:
+    """The SCRAM-SHA-512 users of the secure local stack (name -> password); none otherwise."""
+    if not tls.secured(settings):
+        return {}
+    found = tls.material(settings)
+    return {tls.KAFKA_USER: found.secret(found.kafka_password),
+            tls.BROKER_USER: found.secret(found.broker_password)}
+
+
+def _format(java: str, cp: str, node: Node, props: Path, cluster_id: str,
+            users: dict[str, str]) -> None:
+    """`kafka-storage format`, the SCRAM users added to the metadata it writes. The arguments
+    go through a java @argfile (0600, removed after) so no password is on a command line."""
+    args = ["-cp", cp, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+            f"--config={props}"]
+    for name, password in users.items():
+        args += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
+    argfile = node.home / "format.args"
+    argfile.touch(mode=0o600)
+    argfile.chmod(0o600)
+    argfile.write_text("\n".join(f'"{arg}"' for arg in args) + "\n")
+    try:
+        done = subprocess.run([java, f"@{argfile}"], capture_output=True, text=True,
+                              check=False)
+    finally:
+        argfile.unlink(missing_ok=True)
     if done.returncode != 0:
-        raise ServiceError(f"formatting Kafka's storage failed: {done.stdout}{done.stderr}")
+        output = f"{done.stdout}{done.stderr}"
+        for password in users.values():
+            output = output.replace(password, "***")
+        raise ServiceError(f"formatting Kafka's storage failed: {output}")
 
 
 def _random_cluster_id() -> str:
@@ -190,11 +219,12 @@ def properties(settings: Settings, node: Node, controller: int, *, voters: str,
         "process.roles=broker,controller",
         f"node.id={node.node_id}",
         f"controller.quorum.voters={voters}",
-        f"listeners=PLAINTEXT://{node.address},CONTROLLER://{node.host}:{controller}",
-        f"advertised.listeners=PLAINTEXT://{node.address}",
+        *(secure_listeners(settings, node, controller) if tls.secured(settings) else [
+            f"listeners=PLAINTEXT://{node.address},CONTROLLER://{node.host}:{controller}",
+            f"advertised.listeners=PLAINTEXT://{node.address}",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"]),
         "controller.listener.names=CONTROLLER",
-        "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         f"log.dirs={node.data}",
         f"num.partitions={settings.kafka_partitions}",
         f"offsets.topic.replication.factor={replicas}",
@@ -208,6 +238,30 @@ def properties(settings: Settings, node: Node, controller: int, *, voters: str,
         *extra,
         "",
     ])
+
+
+def secure_listeners(settings: Settings, node: Node, controller: int) -> list[str]:
+    """The secure node's listeners: clients and brokers on SASL_SSL (SCRAM-SHA-512; the
+    brokers as the user `broker`), the controller on SSL with client certificates required
+    (only holders of a certificate of the local CA: the nodes themselves)."""
+    found = tls.material(settings)
+    broker = found.secret(found.broker_password)
+    return [
+        f"listeners=SASL_SSL://{node.address},CONTROLLER://{node.host}:{controller}",
+        f"advertised.listeners=SASL_SSL://{node.address}",
+        "inter.broker.listener.name=SASL_SSL",
+        "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL",
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{tls.BROKER_USER}" password="{broker}";',
+        "ssl.keystore.type=PEM",
+        f"ssl.keystore.location={found.keystore}",
+        "ssl.truststore.type=PEM",
+        f"ssl.truststore.location={found.ca}",
+        "listener.name.controller.ssl.client.auth=required",
+    ]
 
 
 def _wait_ready(settings: Settings, timeout: float) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from tweetpipe import retry
 from tweetpipe.errors import ServiceError, TweetpipeError
 from tweetpipe.kafka import admin
-from tweetpipe.services import kafka_broker, process
+from tweetpipe.services import kafka_broker, process, tls
 from tweetpipe.services.health import ServiceStatus
 from tweetpipe.services.kafka_broker import Node, node_pid
 from tweetpipe.settings import Settings
@@ -77,6 +77,9 @@ def _bootstrap(members: list[Node]) -> str:
 def up(settings: Settings, *, timeout: float = 180.0) -> list[ServiceStatus]:
     """Start the nodes not running yet and wait until every one serves; a cluster that
     answers at these addresses and was not started here is used as it is."""
+    if tls.secured(settings):
+        raise ServiceError("`services up --secure` starts one Kafka broker: leave out --brokers "
+                           "(KAFKA_BROKERS=1)")
     members = nodes(settings)
     running = [n for n in members if node_pid(n)]
     if not running and _answers(settings, members):

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from tweetpipe import retry
 from tweetpipe.errors import ServiceError, last_line
-from tweetpipe.services import process, system
+from tweetpipe.services import process, system, tls
 from tweetpipe.services.health import ServiceStatus
 from tweetpipe.settings import Settings
 
@@ -99,6 +99,12 @@ def status(settings: Settings) -> ServiceStatus:
 
 
 def up(settings: Settings, *, timeout: float = 60.0) -> ServiceStatus:
+    pgdata = data_dir(settings)
+    if (pgdata / "PG_VERSION").exists() and tls.secured(settings) != secured_cluster(settings):
+        raise ServiceError(
+            f"the PostgreSQL cluster in {pgdata} was made "
+            f"{'with' if secured_cluster(settings) else 'without'} --secure: start it the same "
+            "way, or use another TWEETPIPE_HOME")
     if our_pid(settings) is None and not answers(settings):
         _init_cluster(settings)
         _start(settings, timeout)
@@ -129,6 +135,32 @@ def _init_cluster(settings: Settings) -> None:
     if done.returncode != 0:
         shutil.rmtree(pgdata, ignore_errors=True)
         raise ServiceError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+    if tls.secured(settings):
+        _secure_cluster(settings, pgdata)
+
+
+def _secure_cluster(settings: Settings, pgdata: Path) -> None:
+    """TLS on (the local CA's server certificate, copied into the cluster for its account),
+    and only `hostssl` logins (scram-sha-256): a connection without TLS is refused."""
+    found = tls.material(settings)
+    for source, name in ((found.cert, "server.crt"), (found.key, "server.key")):
+        target = pgdata / name
+        target.write_bytes(source.read_bytes())
+        _give_to_account(target, mode=0o600)
+    with (pgdata / "postgresql.conf").open("a") as conf:
+        conf.write("\n# tweetpipe services up --secure\nssl = on\n"
+                   "ssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+                   "ssl_min_protocol_version = 'TLSv1.2'\n")
+    (pgdata / "pg_hba.conf").write_text(
+        "# tweetpipe services up --secure: TLS only, SCRAM passwords\n"
+        "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+        "hostssl all all ::1/128 scram-sha-256\n")
+    _give_to_account(pgdata / "pg_hba.conf", mode=0o600)
+
+
+def secured_cluster(settings: Settings) -> bool:
+    """Was the private cluster made secure (`services up --secure`)?"""
+    return (data_dir(settings) / "server.key").exists()
 
 
 def _give_to_account(path: Path, mode: int = 0o700) -> None:

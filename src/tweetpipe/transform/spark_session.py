@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetpipe.errors import TransformError
+from tweetpipe.kafka.configuration import check_security
 from tweetpipe.services import jars, process
 from tweetpipe.settings import Settings
 
@@ -60,6 +61,10 @@ def session(settings: Settings, *, app: str = "tweetpipe-transform", master: str
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
         .config("spark.driver.memory", "1g")
         .config("spark.local.dir", str(settings.state_dir / "spark" / "tmp"))
+        # options whose keys match are shown as *** in plans and the UI (the Kafka source's
+        # JAAS config holds the SASL password)
+        .config("spark.sql.redaction.options.regex", "(?i)url|jaas|password")
+        .config("spark.redaction.regex", "(?i)secret|password|token|access[.]key|jaas")
     )
     for key, value in {**JOB_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
@@ -105,10 +110,51 @@ def _jvm_output_to(log: Path) -> Iterator[None]:
 
 
 def jdbc_properties(settings: Settings, **extra: str) -> dict[str, str]:
-    """Connection properties for Spark's JDBC source and sink (holds the password)."""
+    """Connection properties for Spark's JDBC source and sink (holds the password): the
+    user, the password and pgjdbc's TLS properties (DB_SSLMODE, DB_SSLROOTCERT, DB_SSLCERT,
+    DB_SSLKEY; pgjdbc reads a client key as PKCS-8 DER or PKCS-12, not PEM)."""
     return {
         "user": settings.db_user,
         "password": settings.db_pass.get_secret_value(),
         "driver": "org.postgresql.Driver",
+        **settings.db_tls(),
         **extra,
     }
+
+
+def kafka_options(settings: Settings) -> dict[str, str]:
+    """Spark's Kafka source options of the security settings (`kafka.`-prefixed Kafka client
+    properties). The JAAS config holds the SASL password: it goes to Spark as an option only
+    (Spark's Kafka connector redacts `sasl.jaas.config` in what it logs)."""
+    check_security(settings)
+    protocol = settings.kafka_security_protocol
+    options: dict[str, str] = {"kafka.security.protocol": protocol}
+    mechanism = settings.kafka_sasl_mechanism
+    if protocol.startswith("SASL_") and mechanism == "OAUTHBEARER":
+        # MSK IAM: needs software.amazon.msk:aws-msk-iam-auth on Spark's classpath
+        options.update({
+            "kafka.sasl.mechanism": "AWS_MSK_IAM",
+            "kafka.sasl.jaas.config":
+                "software.amazon.msk.auth.iam.IAMLoginModule required;",
+            "kafka.sasl.client.callback.handler.class":
+                "software.amazon.msk.auth.iam.IAMClientCallbackHandler"})
+    elif protocol.startswith("SASL_") and mechanism is not None:
+        assert settings.kafka_sasl_password is not None  # check_security
+        module = ("org.apache.kafka.common.security.plain.PlainLoginModule"
+                  if mechanism == "PLAIN"
+                  else "org.apache.kafka.common.security.scram.ScramLoginModule")
+        options.update({
+            "kafka.sasl.mechanism": mechanism,
+            "kafka.sasl.jaas.config": (
+                f"{module} required username={_jaas_quote(settings.kafka_sasl_username or '')}"
+                f" password={_jaas_quote(settings.kafka_sasl_password.get_secret_value())};")})
+    if protocol in ("SSL", "SASL_SSL") and settings.kafka_ssl_ca_location is not None:
+        options.update({"kafka.ssl.truststore.type": "PEM",
+                        "kafka.ssl.truststore.location":
+                            str(settings.kafka_ssl_ca_location.expanduser().resolve())})
+    return options
+
+
+def _jaas_quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+

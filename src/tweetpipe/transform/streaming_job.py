@@ -143,6 +143,7 @@ def run(settings: Settings, *, master: str | None = None, stop: threading.Event 
         f"{settings.db_schema}-{settings.kafka_topic}")
     raw = (spark.readStream.format("kafka")
            .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+           .options(**spark_session.kafka_options(settings))
            .option("subscribe", settings.kafka_topic)
            .option("startingOffsets", "earliest")
            .option("failOnDataLoss", "false")
