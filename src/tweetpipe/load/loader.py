@@ -66,7 +66,7 @@ class LoadStats:
     db_retries: int = 0
     lag: int | None = None
     started: float = field(default_factory=time.monotonic)
-    first_batch: float | None = None  # when the first batch was in hand (monotonic)
+    first_batch: float | None = None  # when the first message arrived (monotonic)
     last_batch: float | None = None  # when the last batch was committed
     #: from a batch in hand to its commit (rows, offsets and side tables)
     batch_seconds: progress.Histogram = field(default_factory=progress.Histogram)
@@ -155,8 +155,6 @@ class Loader:
                 batch = self._next_batch()
                 if len(batch):
                     began = time.monotonic()
-                    if self.stats.first_batch is None:
-                        self.stats.first_batch = began
                     self._with_db_retry(functools.partial(self._store, batch=batch))
                     self._account(batch)
                     self.stats.batch_seconds.observe(time.monotonic() - began)
@@ -192,7 +190,10 @@ class Loader:
                 want = min(want, opts.max_messages - self.stats.messages - len(batch))
                 if want <= 0:
                     break
-            for msg in self._consumer.consume(num_messages=want, timeout=remaining):
+            messages = self._consumer.consume(num_messages=want, timeout=remaining)
+            if messages and self.stats.first_batch is None:
+                self.stats.first_batch = time.monotonic()
+            for msg in messages:
                 self._add(batch, msg)
         return batch
 
