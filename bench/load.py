@@ -95,6 +95,7 @@ def run(settings: Settings, count: int = 50_000, *, seed: int = 7, processes: in
         "loadavg_1m": round(os.getloadavg()[0], 2), "loaders": results,
         "same_rows": len({d for name, d in digests.items() if name != "seed"}) == 1,
         "seed_rows_match": seed_count is None and len(set(digests.values())) == 1,
+        "topic": base.kafka_topic, "schemas": {n: s.db_schema for n, s in runs.items()},
     }
 
 
