@@ -30,6 +30,7 @@ from bench import end_to_end, produce, report, transform_bench
 from bench.data import real_shaped_messages
 from bench.memory import Sampler
 from bench.stack import bench_stack
+from tweetpipe.services import postgres_server
 
 log = logging.getLogger("bench")
 SECTIONS = ("produce", "load", "end_to_end", "transform")
@@ -39,7 +40,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--sections", default=",".join(SECTIONS))
-    p.add_argument("--count", type=int, default=100_000, help="tweets produced per producer")
+    p.add_argument("--count", type=int, default=50_000, help="tweets produced per producer")
     p.add_argument("--load-count", type=int, default=50_000, help="tweets per loader")
     p.add_argument("--rates", default="500,1000,2000,4000,6000", help="offered tweets/s")
     p.add_argument("--seconds", type=float, default=30.0, help="measured window per rate")
@@ -66,11 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
                                "command": "make bench", "machine": machine(),
                                "args": {k: str(v) for k, v in vars(args).items()}}
-    sampler = Sampler()
-    with bench_stack() as settings, sampler.running():
-        messages = real_shaped_messages(args.count, args.seed)
+    with bench_stack() as settings, Sampler(
+            postgres_pid=lambda: postgres_server.our_pid(settings)).running() as sampler:
+        messages = real_shaped_messages(max(args.count, args.load_count), args.seed)
         steps: dict[str, Callable[[], Any]] = {
-            "produce": lambda: produce.run(settings, messages),
+            "produce": lambda: produce.run(settings, messages[:args.count]),
             "load": lambda: _load(settings, args.load_count, messages),
             "end_to_end": lambda: end_to_end.run(
                 settings, [int(r) for r in args.rates.split(",")], args.seconds,
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             with sampler.during(name):
                 results[name] = _section(name, steps[name])
             _save(results, args.out / "benchmarks.partial.json")  # a crash keeps what was done
-    results["memory"] = sampler.summary("long run" if args.long_seconds else None)
+        results["memory"] = sampler.summary("long run" if args.long_seconds else None)
     results["seconds"] = round(time.monotonic() - began)
     write(results, args.out)
 

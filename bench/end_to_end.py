@@ -14,8 +14,9 @@ transform after a last micro-batch). For every tweet collected in the window:
   time.
 
 Rates in the window: generated (by the emulator: tweets created in it), collected, committed to
-tweet_merge and to tweet_transformed. A rate is sustained when at least 95 % of it reaches
-tweet_transformed in the window with p99 < 2 s to tweet_merge and < 10 s to tweet_transformed.
+tweet_merge and to tweet_transformed. A rate is sustained when at least 95 % of it is collected
+in the window and the tweets collected then reach tweet_merge with p99 < 2 s and
+tweet_transformed with p99 < 10 s (a pipeline that falls behind shows as growing latencies).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def one_rate(settings: Settings, thread: threading.Thread, port: int, token: str
     result.update(offered=rate, seconds=(end - start).total_seconds(), drain_s=drained,
                   cpu_seconds=sampler.cpu_between(began, ended))
     result["sustained"] = report.sustains(
-        rate, result["rates"]["transformed"], result["latency"]["merge"]["p99_s"],
+        rate, result["rates"]["collected"], result["latency"]["merge"]["p99_s"],
         result["latency"]["transformed"]["p99_s"])
     return result
 

@@ -8,11 +8,12 @@ figure is PSS (each shared page split among its sharers), which sums truthfully.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,37 +47,44 @@ def label_of(cmdline: list[str], name: str) -> str | None:
 
 @dataclass
 class Sampler:
-    """`phase` names what the bench is doing; samples are kept per (phase, label)."""
+    """Samples this process, its descendants (emulator, components, Spark, Kafka, producers)
+    and the PostgreSQL server `postgres_pid` names (with its backends), never another job's.
+    `phase` names what the bench is doing; samples are (time, phase, pid, label, bytes, cpu)."""
 
     every: float = 1.0
     phase: str = "start"
-    samples: list[tuple[float, str, str, int, float]] = field(default_factory=list)
+    postgres_pid: Callable[[], int | None] = lambda: None
+    samples: list[tuple[float, str, int, str, int, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
-    _procs: dict[int, psutil.Process] = field(default_factory=dict)
+
+    def _ours(self) -> list[psutil.Process]:
+        me = psutil.Process()
+        found = [me, *me.children(recursive=True)]
+        pid = self.postgres_pid()
+        if pid:
+            with contextlib.suppress(psutil.Error):
+                server = psutil.Process(pid)
+                found += [server, *server.children(recursive=True)]
+        return found
 
     def run(self) -> None:
         me = os.getpid()
+        cache: dict[int, psutil.Process] = {}
         while not self._stop.wait(self.every):
             now = time.monotonic()
-            rss: dict[str, int] = defaultdict(int)
-            cpu: dict[str, float] = defaultdict(float)
-            for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+            for proc in self._ours():
                 try:
-                    label = ("bench" if proc.pid == me else
-                             label_of(proc.info["cmdline"] or [], proc.info["name"] or ""))
+                    kept = cache.setdefault(proc.pid, proc)
+                    label = "bench" if proc.pid == me else label_of(kept.cmdline(), kept.name())
                     if label is None:
                         continue
-                    kept = self._procs.setdefault(proc.pid, proc)
-                    if label == "postgresql":
-                        rss[label] += kept.memory_full_info().pss
-                    else:
-                        rss[label] += kept.memory_info().rss
+                    memory = (kept.memory_full_info().pss if label == "postgresql"
+                              else kept.memory_info().rss)
                     times = kept.cpu_times()
-                    cpu[label] += times.user + times.system
-                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    self.samples.append((now, self.phase, proc.pid, label, memory,
+                                         times.user + times.system))
+                except psutil.Error:
                     continue
-            for label, value in rss.items():
-                self.samples.append((now, self.phase, label, value, cpu[label]))
 
     @contextmanager
     def running(self) -> Iterator[Sampler]:
@@ -96,29 +104,36 @@ class Sampler:
         finally:
             self.phase = before
 
-    def series(self, phase: str, label: str) -> list[tuple[float, float]]:
-        return [(t, b) for t, p, lab, b, _ in self.samples if p == phase and lab == label]
+    def totals(self, phase: str | None = None) -> dict[str, list[tuple[float, int]]]:
+        """Per label, (time, bytes summed over its processes) at each sample."""
+        summed: dict[str, dict[float, int]] = defaultdict(lambda: defaultdict(int))
+        for t, p, _, label, memory, _ in self.samples:
+            if phase is None or p == phase:
+                summed[label][t] += memory
+        return {label: sorted(by_time.items()) for label, by_time in summed.items()}
 
     def cpu_between(self, start: float, end: float) -> dict[str, float]:
-        """CPU seconds each label used between two `time.monotonic()` instants (its last
-        sample in the span minus its first)."""
-        first: dict[str, float] = {}
-        last: dict[str, float] = {}
-        for t, _, label, _, cpu in self.samples:
+        """CPU seconds each label used between two `time.monotonic()` instants: per process,
+        its last sample in the span minus its first, summed per label."""
+        first: dict[int, float] = {}
+        last: dict[int, tuple[str, float]] = {}
+        for t, _, pid, label, _, cpu in self.samples:
             if start <= t <= end:
-                first.setdefault(label, cpu)
-                last[label] = cpu
-        return {label: round(last[label] - first[label], 1) for label in last}
+                first.setdefault(pid, cpu)
+                last[pid] = (label, cpu)
+        used: dict[str, float] = defaultdict(float)
+        for pid, (label, cpu) in last.items():
+            used[label] += cpu - first[pid]
+        return {label: round(value, 1) for label, value in used.items()}
 
     def summary(self, long_phase: str | None) -> dict[str, Any]:
         peaks: dict[str, dict[str, Any]] = {}
-        for _, phase, label, value, _ in self.samples:
-            found = peaks.setdefault(label, {"peak": 0, "phase": phase})
-            if value > found["peak"]:
-                found.update(peak=value, phase=phase)
+        phases = {(t, label): p for t, p, _, label, _, _ in self.samples}
+        for label, series in self.totals().items():
+            t, peak = max(series, key=lambda item: item[1])
+            peaks[label] = {"peak": peak, "phase": phases[(t, label)]}
         flatness = {}
         if long_phase:
-            labels = {lab for _, p, lab, _, _ in self.samples if p == long_phase}
-            flatness = {label: growth(self.series(long_phase, label)) for label in labels}
+            flatness = {label: growth([(t, float(b)) for t, b in series])
+                        for label, series in self.totals(long_phase).items()}
         return {"peaks": peaks, "flatness": flatness, "every_s": self.every}
-
