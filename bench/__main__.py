@@ -43,17 +43,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=50_000, help="tweets produced per producer")
     p.add_argument("--load-count", type=int, default=50_000, help="tweets per loader")
     p.add_argument("--rates", default="500,1000,2000,4000,6000", help="offered tweets/s")
-    p.add_argument("--seconds", type=float, default=30.0, help="measured window per rate")
+    p.add_argument("--seconds", type=float, default=20.0, help="measured window per rate")
     p.add_argument("--long-seconds", type=float, default=300.0,
                    help="the long run at the highest sustained rate (0: none)")
     p.add_argument("--transform-rows", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, default=DOCS, help="where benchmarks.md/.json go")
+    p.add_argument("--render", type=Path, default=None, metavar="JSON",
+                   help="only write the table and page again from a results file")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.render:
+        write(orjson.loads(args.render.read_bytes()), args.out)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("tweetpipe.kafka", "kafka", "py4j"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -127,7 +132,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     (out / "benchmarks.partial.json").unlink(missing_ok=True)
     (out / "benchmarks.md").write_text(report.markdown_page(results, table), "utf-8")
     print(f"\nwritten: {out / 'benchmarks.md'}, {out / 'benchmarks.json'} "
-          f"({results['seconds']} s)")
+          f"({results.get('seconds', '?')} s)")
 
 
 if __name__ == "__main__":
