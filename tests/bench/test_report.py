@@ -116,3 +116,19 @@ def test_cpu_and_memory_per_label_from_samples() -> None:
     assert sampler.cpu_between(0.0, 1.0) == {"loader": 1.5, "collector": 0.2}
     assert sampler.totals("long run")["loader"] == [(0.0, 150), (1.0, 110)]
     assert sampler.summary(None)["peaks"]["loader"] == {"peak": 150, "phase": "long run"}
+
+
+def test_targets_say_met_or_not() -> None:
+    results = {
+        "produce": {"rates": {"collect_replay": 400, "tweetpipe_producer": 1200,
+                              "kafka_producer_performance": 1000}},
+        "end_to_end": {"runs": [{"offered": 2000}], "highest_sustained": 2000},
+        "transform": {"rows": 1_000_000, "full_s": 100.0, "incremental_s": 4.0},
+        "memory": {"flatness": {"loader": {"flat": True}, "emulator": {"flat": False}}},
+    }
+    lines = "\n".join(report.targets(results))
+    assert "collect_replay 40%: NOT met" in lines
+    assert "tweetpipe_producer 120%: met" in lines
+    assert "NOT met; highest sustained: 2,000/s" in lines
+    assert "1,000,000 rows: 4%: met" in lines
+    assert "NOT met: emulator grew" in lines
