@@ -47,6 +47,7 @@ from tweetpipe.settings import Settings
 log = logging.getLogger(__name__)
 TOKEN_ENV = "TWEETPIPE_EMULATOR_TOKEN"
 WARM_TIMEOUT_S = 240.0
+ARRIVAL_TIMEOUT_S = 90.0
 TRANSFORM_EVERY_S = 5.0  # tweetpipe run's default
 SETTLE_S = 5.0
 DRAIN_TIMEOUT_S = 120.0
@@ -76,19 +77,30 @@ def run(settings: Settings, rates: list[int], seconds: float, long_seconds: floa
         _drain(own)
         for rate in rates:
             with sampler.during(f"end to end {rate}/s"):
-                runs.append(one_rate(own, thread, port, token, rate, seconds, sampler))
-            log.info("end to end at %d/s: %s", rate, runs[-1]["rates"])
-        sustained = [r["offered"] for r in runs if r["sustained"]]
+                runs.append(_attempt(own, thread, port, token, rate, seconds, sampler))
+            log.info("end to end at %d/s: %s", rate, runs[-1].get("rates", runs[-1]))
+        sustained = [r["offered"] for r in runs if r.get("sustained")]
         if long_seconds > 0:
             best = max(sustained, default=min(rates))
             with sampler.during("long run"):
-                long_run = one_rate(own, thread, port, token, best, long_seconds, sampler)
+                long_run = _attempt(own, thread, port, token, best, long_seconds, sampler)
     finally:
         stop.set()
         thread.join(timeout=300)
     return {"runs": runs, "long_run": long_run, "transform_every_s": TRANSFORM_EVERY_S,
-            "highest_sustained": max((r["offered"] for r in runs if r["sustained"]),
+            "highest_sustained": max((r["offered"] for r in runs if r.get("sustained")),
                                      default=None)}
+
+
+def _attempt(settings: Settings, thread: threading.Thread, port: int, token: str, rate: int,
+             seconds: float, sampler: Sampler) -> dict[str, Any]:
+    """`one_rate`, or what went wrong at that rate (the other rates still run)."""
+    try:
+        return one_rate(settings, thread, port, token, rate, seconds, sampler)
+    except RuntimeError as exc:
+        log.error("end to end at %d/s: %s", rate, exc)
+        _drain(settings)
+        return {"offered": rate, "error": str(exc), "sustained": False}
 
 
 def one_rate(settings: Settings, thread: threading.Thread, port: int, token: str, rate: int,
@@ -98,7 +110,7 @@ def one_rate(settings: Settings, thread: threading.Thread, port: int, token: str
     with Emulator(port, rate, token):
         switched = datetime.now(UTC)
         _wait_for(settings, thread, "SELECT EXISTS (SELECT 1 FROM tweet_merge"
-                  " WHERE collected_at > %s)", (switched,))
+                  " WHERE collected_at > %s)", (switched,), ARRIVAL_TIMEOUT_S)
         time.sleep(SETTLE_S)
         began, start = time.monotonic(), datetime.now(UTC)
         time.sleep(seconds)
@@ -177,8 +189,8 @@ def match_all_rule(sample: int = 2000) -> str:
 
 
 def _wait_for(settings: Settings, thread: threading.Thread, query: str,
-              params: tuple[Any, ...]) -> None:
-    deadline = time.monotonic() + WARM_TIMEOUT_S
+              params: tuple[Any, ...], timeout: float = WARM_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not thread.is_alive():
             raise RuntimeError("tweetpipe run stopped")
@@ -187,7 +199,7 @@ def _wait_for(settings: Settings, thread: threading.Thread, query: str,
         if row and row[0]:
             return
         time.sleep(0.5)
-    raise RuntimeError(f"timed out after {WARM_TIMEOUT_S:.0f} s waiting for: {query}")
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for: {query}")
 
 
 WINDOW_SQL = """

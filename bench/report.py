@@ -164,6 +164,9 @@ def load_rows(load: Mapping[str, Any]) -> list[Row]:
 def end_to_end_rows(runs: Sequence[Mapping[str, Any]]) -> list[Row]:
     rows: list[Row] = []
     for run in runs:
+        if "error" in run:
+            rows.append((f"end to end @ {run['offered']:,}/s", "", f"failed: {run['error']}"))
+            continue
         merge, transformed = run["latency"]["merge"], run["latency"]["transformed"]
         how = (f"emulator's synthetic filtered stream at {run['offered']:,}/s for "
                f"{run['seconds']:.0f} s → collect → Kafka → load → transform")
@@ -334,7 +337,10 @@ def _end_to_end_details(e2e: Mapping[str, Any]) -> list[str]:
     runs = e2e.get("runs") or []
     if not runs:
         return []
-    top = max(runs, key=lambda r: r["offered"])
+    measured = [r for r in runs if "error" not in r]
+    if not measured:
+        return []
+    top = max(measured, key=lambda r: r["offered"])
     lines = ["## End to end", "",
              "Highest sustained rate: " + (f"{e2e['highest_sustained']:,} tweets/s."
                                           if e2e.get("highest_sustained")
@@ -349,7 +355,7 @@ def _end_to_end_details(e2e: Mapping[str, Any]) -> list[str]:
              f"{fmt_s(top['latency']['merge_from_creation']['p50_s'])}, p99 "
              f"{fmt_s(top['latency']['merge_from_creation']['p99_s'])}.", ""]
     long_run = e2e.get("long_run")
-    if long_run:
+    if long_run and "error" not in long_run:
         merge, transformed = long_run["latency"]["merge"], long_run["latency"]["transformed"]
         verdict = "sustained" if long_run["sustained"] else "NOT sustained"
         lines += [f"Long run: {long_run['offered']:,}/s offered for "

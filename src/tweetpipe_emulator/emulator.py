@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -75,12 +76,18 @@ class Emulator:
     def _generate(self) -> None:
         """Keep the offered rate: every tick, make the tweets due since the start in one batch
         (one lock, one wake-up of the streams), so thousands per second are not capped by the
-        cost of a wait per tweet; a slow tick is caught up by the next."""
+        cost of a wait per tweet. A tick makes at most two ticks' worth: when the process
+        cannot make the rate, it falls short instead of starving its own HTTP threads."""
         source = SyntheticSource(self.options.seed)
         rate = self.options.synthetic_rate
+        tick = min(GENERATOR_TICK_S, 1.0 / rate)
+        most = max(1, math.ceil(2 * rate * tick))
         began, made = time.monotonic(), 0
-        while not self.state.stopping.wait(min(GENERATOR_TICK_S, 1.0 / rate)):
+        while not self.state.stopping.wait(tick):
             due = int((time.monotonic() - began) * rate) - made
+            if due > most:  # behind: give the rest up rather than catch up in one go
+                made += due - most
+                due = most
             if due > 0:
                 self.add_synthetic(source, due)
                 made += due
