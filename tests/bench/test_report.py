@@ -19,7 +19,7 @@ def test_percentile_interpolates_between_ranks() -> None:
     assert report.percentile(values, 100) == 100.0
     assert report.percentile([3.0, 1.0, 2.0], 50) == 2.0  # unsorted input
     assert report.percentile([], 50) is None
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         report.percentile(values, 101)
 
 
