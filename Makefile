@@ -1,6 +1,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: setup demo test check bench clean services-down airflow-venv
 
@@ -24,8 +25,9 @@ check: setup
 	$(BIN)/ruff check src tests bench scripts airflow
 	$(BIN)/mypy
 
+# the benchmark suite (bench/): prints a table, writes docs/benchmarks.md and docs/benchmarks.json
 bench: setup
-	$(BIN)/python bench/load_throughput.py
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 services-down:
 	$(BIN)/tweetpipe services down

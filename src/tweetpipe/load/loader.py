@@ -66,7 +66,7 @@ class LoadStats:
     db_retries: int = 0
     lag: int | None = None
     started: float = field(default_factory=time.monotonic)
-    first_batch: float | None = None  # when the first batch was in hand (monotonic)
+    first_batch: float | None = None  # when the first message arrived (monotonic)
     last_batch: float | None = None  # when the last batch was committed
     #: from a batch in hand to its commit (rows, offsets and side tables)
     batch_seconds: progress.Histogram = field(default_factory=progress.Histogram)
@@ -112,7 +112,7 @@ class Loader:
         self.stop = stop or threading.Event()
         self.stats = stats if stats is not None else LoadStats()  # updated as it goes
         self._assigned: set[int] = set()
-        self._lag_checked = 0.0
+        self._stored: dict[int, int] = {}  # next offsets PostgreSQL holds, as last read/written
         self._conn: psycopg.Connection[Any] | None = None
         static = {"group.instance.id": self.options.instance_id} if self.options.instance_id else {}
         self._consumer = Consumer(client_config(
@@ -131,6 +131,7 @@ class Loader:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         stored = self._with_db_retry(lambda conn: writer.stored_offsets(
             conn, self.group, self.topic, [p.partition for p in partitions]))
+        self._stored.update(stored)
         for p in partitions:
             p.offset = stored.get(p.partition, OFFSET_BEGINNING)
         consumer.assign(partitions)
@@ -151,8 +152,6 @@ class Loader:
                 batch = self._next_batch()
                 if len(batch):
                     began = time.monotonic()
-                    if self.stats.first_batch is None:
-                        self.stats.first_batch = began
                     self._with_db_retry(functools.partial(self._store, batch=batch))
                     self._account(batch)
                     self.stats.batch_seconds.observe(time.monotonic() - began)
@@ -188,7 +187,10 @@ class Loader:
                 want = min(want, opts.max_messages - self.stats.messages - len(batch))
                 if want <= 0:
                     break
-            for msg in self._consumer.consume(num_messages=want, timeout=remaining):
+            messages = self._consumer.consume(num_messages=want, timeout=remaining)
+            if messages and self.stats.first_batch is None:
+                self.stats.first_batch = time.monotonic()
+            for msg in messages:
                 self._add(batch, msg)
         return batch
 
@@ -280,9 +282,8 @@ class Loader:
         self.stats.batches += 1
         self.stats.last_batch = time.monotonic()
         self._commit_to_kafka(batch)
-        if time.monotonic() - self._lag_checked > 5.0:
-            self._lag_checked = time.monotonic()
-            self.stats.lag = self._lag_or_none()
+        self._stored.update({p: o for (_, p), o in batch.next_offsets.items()})
+        self.stats.lag = self._cached_lag()
 
     def _commit_to_kafka(self, batch: Batch) -> None:
         """For lag tools only: PostgreSQL holds the offsets that count."""
@@ -328,6 +329,21 @@ class Loader:
             lambda conn: writer.stored_offsets(conn, self.group, self.topic, partitions))
         marks = {p: kafka.partition_watermarks(self._consumer, self.topic, p) for p in partitions}
         return lag.total_lag(lag.positions(marks, stored))
+
+    def _cached_lag(self) -> int | None:
+        """The lag for progress, without a round trip: the watermarks of the last fetch and the
+        offsets this loader read and wrote; None while they are not known."""
+        marks = {}
+        for p in self._assigned:
+            try:
+                low, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(self.topic, p), cached=True)
+            except KafkaException:
+                return None
+            if low < 0 or high < 0:
+                return None
+            marks[p] = (int(low), int(high))
+        return lag.total_lag(lag.positions(marks, self._stored))
 
     def _lag_or_none(self) -> int | None:
         """The lag, or None while Kafka cannot tell (a partition's leader just died): a

@@ -111,7 +111,8 @@ def decode(value: bytes | None) -> tuple[Any, bool]:
             raise RecordError("nested too deep") from None
         needs_repair = True
     else:
-        _check_storable(obj)
+        if value.count(b"[") + value.count(b"{") > MAX_DEPTH:  # else it cannot nest that deep
+            _check_storable(obj)
         needs_repair = b"\\u0000" in value
     if not needs_repair:
         return obj, False

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import orjson
@@ -56,48 +55,35 @@ def expanded_urls(entities: JSON) -> list[Any]:
     return [u.get("expanded_url") or u.get("url") for u in objs(entities.get("urls"))]
 
 
-@dataclass(frozen=True)
 class TweetSource:
-    """A tweet record with the parts several columns read, each read once and type-safely."""
+    """A tweet record with the parts several columns read, each read once and type-safely, when
+    it is made (every part is read by some column; plain attributes cost less than cached
+    properties, which lock on every read before Python 3.12)."""
 
-    record: JSON
-    id: int
-    where: Coordinates
-    collected: str  # when it was collected
-    served: str  # when X served it (else `collected`): of two copies, the later one wins
+    __slots__ = ("analysed", "analysed_entities", "attachments", "author", "collected", "edits",
+                 "entities", "geo", "id", "metrics", "record", "refs", "served", "where")
 
-    @cached_property
-    def author(self) -> JSON:
-        return obj(self.record.get("author"))
+    def __init__(self, record: JSON, id: int, where: Coordinates, collected: str,
+                 served: str) -> None:
+        self.record = record
+        self.id = id
+        self.where = where
+        self.collected = collected  # when it was collected
+        self.served = served  # when X served it (else `collected`): of two copies, the later wins
+        self.author: JSON = obj(record.get("author"))
+        self.entities: JSON = text_entities(record)
+        self.refs: list[JSON] = objs(record.get("referenced_tweets"))
+        self.attachments: JSON = obj(record.get("attachments"))
+        self.geo: JSON = obj(record.get("geo"))
+        self.edits: list[int | None] = [
+            integer(i) for i in items(record.get("edit_history_tweet_ids"))]
+        self.metrics: JSON = obj(record.get("public_metrics"))
+        #: which text the transform analyses (OWN, RETWEETED_ORIGINAL, TRUNCATED_RETWEET) and
+        #: the tweet it is the text of
+        self.analysed: tuple[str, JSON] = self._analysed()
+        self.analysed_entities: JSON = text_entities(self.analysed[1])
 
-    @cached_property
-    def entities(self) -> JSON:
-        return text_entities(self.record)
-
-    @cached_property
-    def refs(self) -> list[JSON]:
-        return objs(self.record.get("referenced_tweets"))
-
-    @cached_property
-    def attachments(self) -> JSON:
-        return obj(self.record.get("attachments"))
-
-    @cached_property
-    def geo(self) -> JSON:
-        return obj(self.record.get("geo"))
-
-    @cached_property
-    def edits(self) -> list[int | None]:
-        return [integer(i) for i in items(self.record.get("edit_history_tweet_ids"))]
-
-    @cached_property
-    def metrics(self) -> JSON:
-        return obj(self.record.get("public_metrics"))
-
-    @cached_property
-    def analysed(self) -> tuple[str, JSON]:
-        """Which text the transform analyses (OWN, RETWEETED_ORIGINAL, TRUNCATED_RETWEET) and
-        the tweet it is the text of."""
+    def _analysed(self) -> tuple[str, JSON]:
         retweeted = [r for r in self.refs if r.get("type") == "retweeted"]
         if not retweeted:
             return OWN, self.record
@@ -105,10 +91,6 @@ class TweetSource:
         if isinstance(full_text(original), str):
             return RETWEETED_ORIGINAL, original
         return TRUNCATED_RETWEET, self.record
-
-    @cached_property
-    def analysed_entities(self) -> JSON:
-        return text_entities(self.analysed[1])
 
     def tags(self, kind: str, key: str) -> list[str]:
         return tags(self.entities, kind, key)

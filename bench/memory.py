@@ -1,0 +1,139 @@
+"""Memory and CPU of every process of the pipeline, sampled in a thread for the whole bench.
+
+Each process gets a label from its command line (collector, loader, transform driver, Spark
+JVM, emulator, Kafka, PostgreSQL, producers, the bench itself); a label's figure is the sum
+over its processes. RSS for all; PostgreSQL's many processes share their buffers, so its
+figure is PSS (each shared page split among its sharers), which sums truthfully.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]
+
+from bench.report import growth
+
+LABELS = (  # (label, words all in the command line); first match wins
+    ("collector", ("tweetpipe.run.components", "collector")),
+    ("loader", ("tweetpipe.run.components", "loader")),
+    ("transform driver", ("tweetpipe.run.components", "transform")),
+    ("spark JVM", ("java", "org.apache.spark")),
+    ("kafka ProducerPerformance", ("java", "ProducerPerformance")),
+    ("kafka", ("java", "kafka.Kafka")),
+    ("emulator", ("tweetpipe_emulator",)),
+    ("emulator", ("tweetpipe-emulator",)),
+    ("bench load worker", ("multiprocessing",)),
+)
+
+
+def label_of(cmdline: list[str], name: str) -> str | None:
+    if name.startswith("postgres") or (cmdline and cmdline[0].startswith("postgres")):
+        return "postgresql"
+    joined = " ".join(cmdline)
+    for label, words in LABELS:
+        if all(w in joined for w in words):
+            return label
+    return None
+
+
+@dataclass
+class Sampler:
+    """Samples this process, its descendants (emulator, components, Spark, Kafka, producers)
+    and the PostgreSQL server `postgres_pid` names (with its backends), never another job's.
+    `phase` names what the bench is doing; samples are (time, phase, pid, label, bytes, cpu)."""
+
+    every: float = 1.0
+    phase: str = "start"
+    postgres_pid: Callable[[], int | None] = lambda: None
+    samples: list[tuple[float, str, int, str, int, float]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _ours(self) -> list[psutil.Process]:
+        me = psutil.Process()
+        found = [me, *me.children(recursive=True)]
+        pid = self.postgres_pid()
+        if pid:
+            with contextlib.suppress(psutil.Error):
+                server = psutil.Process(pid)
+                found += [server, *server.children(recursive=True)]
+        return found
+
+    def run(self) -> None:
+        me = os.getpid()
+        cache: dict[int, psutil.Process] = {}
+        while not self._stop.wait(self.every):
+            now = time.monotonic()
+            for proc in self._ours():
+                try:
+                    kept = cache.setdefault(proc.pid, proc)
+                    label = "bench" if proc.pid == me else label_of(kept.cmdline(), kept.name())
+                    if label is None:
+                        continue
+                    memory = (kept.memory_full_info().pss if label == "postgresql"
+                              else kept.memory_info().rss)
+                    times = kept.cpu_times()
+                    self.samples.append((now, self.phase, proc.pid, label, memory,
+                                         times.user + times.system))
+                except psutil.Error:
+                    continue
+
+    @contextmanager
+    def running(self) -> Iterator[Sampler]:
+        thread = threading.Thread(target=self.run, name="bench-memory", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join(timeout=10)
+
+    @contextmanager
+    def during(self, phase: str) -> Iterator[None]:
+        before, self.phase = self.phase, phase
+        try:
+            yield
+        finally:
+            self.phase = before
+
+    def totals(self, phase: str | None = None) -> dict[str, list[tuple[float, int]]]:
+        """Per label, (time, bytes summed over its processes) at each sample."""
+        summed: dict[str, dict[float, int]] = defaultdict(lambda: defaultdict(int))
+        for t, p, _, label, memory, _ in self.samples:
+            if phase is None or p == phase:
+                summed[label][t] += memory
+        return {label: sorted(by_time.items()) for label, by_time in summed.items()}
+
+    def cpu_between(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds each label used between two `time.monotonic()` instants: per process,
+        its last sample in the span minus its first, summed per label."""
+        first: dict[int, float] = {}
+        last: dict[int, tuple[str, float]] = {}
+        for t, _, pid, label, _, cpu in self.samples:
+            if start <= t <= end:
+                first.setdefault(pid, cpu)
+                last[pid] = (label, cpu)
+        used: dict[str, float] = defaultdict(float)
+        for pid, (label, cpu) in last.items():
+            used[label] += cpu - first[pid]
+        return {label: round(value, 1) for label, value in used.items()}
+
+    def summary(self, long_phase: str | None) -> dict[str, Any]:
+        peaks: dict[str, dict[str, Any]] = {}
+        phases = {(t, label): p for t, p, _, label, _, _ in self.samples}
+        for label, series in self.totals().items():
+            t, peak = max(series, key=lambda item: item[1])
+            peaks[label] = {"peak": peak, "phase": phases[(t, label)]}
+        flatness = {}
+        if long_phase:
+            flatness = {label: growth([(t, float(b)) for t, b in series])
+                        for label, series in self.totals(long_phase).items()}
+        return {"peaks": peaks, "flatness": flatness, "every_s": self.every}
