@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from tweetpipe.collect.synthetic import SyntheticSource
@@ -24,6 +27,8 @@ class Emulator:
             self.state.store.load_file(path)
         self._server: EmulatorServer | None = None
         self._threads: list[threading.Thread] = []
+        #: the generator's tweets still kept, oldest first: (created_at, id)
+        self._generated: deque[tuple[datetime, int]] = deque()
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -71,8 +76,30 @@ class Emulator:
     def _generate(self) -> None:
         source = SyntheticSource(self.options.seed)
         interval = 1.0 / self.options.synthetic_rate
-        while not self.state.stopping.wait(interval):
-            self.add_synthetic(source)
+        due = next_forget = time.monotonic() + interval  # on a schedule: the rate does not drift
+        while not self.state.stopping.wait(max(due - time.monotonic(), 0.0)):
+            now = time.monotonic()
+            self.generate(source, forget=now >= next_forget)
+            if now >= next_forget:
+                next_forget = now + 1.0
+            due = max(due + interval, now - 1.0)  # after a stall: catch up one second at most
+
+    def generate(self, source: SyntheticSource, *, forget: bool = True) -> str:
+        """The generator's step: one tweet from `source`; with `forget`, the generator's
+        tweets created more than `synthetic_keep_s` before it are forgotten (X's backfill
+        reaches back 5 minutes: the default window). Returns the new tweet's id."""
+        added = self.add_synthetic(source)
+        for tid in added:
+            entry = self.state.store.entries.get(int(tid))
+            if entry is not None and entry.created_at is not None:
+                self._generated.append((entry.created_at, entry.id))
+        if forget and self._generated:
+            keep, newest = timedelta(seconds=self.options.synthetic_keep_s), self._generated[-1][0]
+            old = []
+            while self._generated and newest - self._generated[0][0] > keep:
+                old.append(self._generated.popleft()[1])
+            self.state.store.forget(old)
+        return added[0] if added else ""
 
     def add_synthetic(self, source: SyntheticSource, count: int = 1) -> list[str]:
         """Generate `count` tweets from `source` into the store now; returns their ids."""
