@@ -190,7 +190,9 @@ def main() -> int:
     run: subprocess.Popen[bytes] | None = None
     samples: list[soak_report.Sample] = []
     about: dict[str, Any] = {
-        "command": "python scripts/soak.py " + " ".join(sys.argv[1:]),
+        "command": "python scripts/soak.py " + " ".join(
+            a for a, before in zip(sys.argv[1:], ["", *sys.argv[1:]], strict=True)
+            if "--note" not in (a, before)),
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "rate": args.rate,
         "minutes": args.minutes, "every": args.every, "source": args.source,
         "emulator_keep_s": args.emulator_keep,
@@ -202,11 +204,11 @@ def main() -> int:
         services.up(settings)
         port = process.free_ports(1)[0]
         env = {**os.environ, **settings.as_environment()}
-        log = (home / "run.log").open("wb")
-        run = subprocess.Popen([sys.executable, "-m", "tweetpipe.cli", "run", args.source,
-                                "--transform-every", str(args.transform_every),
-                                "--port", str(port)], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+        with (home / "run.log").open("wb") as log:
+            run = subprocess.Popen([sys.executable, "-m", "tweetpipe.cli", "run", args.source,
+                                    "--transform-every", str(args.transform_every),
+                                    "--port", str(port)], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         started = time.monotonic()
         end = started + args.minutes * 60
         while time.monotonic() < end and run.poll() is None:
