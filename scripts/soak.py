@@ -185,14 +185,10 @@ def main() -> int:
                                 lag_limit=args.lag_limit or int(args.rate * 60))
     home = Path(tempfile.mkdtemp(prefix="tweetpipe-soak-"))
     home.chmod(0o755)  # the postgres account must reach the cluster folder inside
-    emulator, url = start_emulator(args.rate, args.emulator_keep)
-    settings = settings_for(home, url)
     run: subprocess.Popen[bytes] | None = None
     samples: list[soak_report.Sample] = []
     about: dict[str, Any] = {
-        "command": "python scripts/soak.py " + " ".join(
-            a for a, before in zip(sys.argv[1:], ["", *sys.argv[1:]], strict=True)
-            if "--note" not in (a, before)),
+        "command": "python scripts/soak.py " + " ".join(without_notes(sys.argv[1:])),
         "started": datetime.now(UTC).isoformat(timespec="seconds"), "rate": args.rate,
         "minutes": args.minutes, "every": args.every, "source": args.source,
         "emulator_keep_s": args.emulator_keep,
@@ -200,6 +196,8 @@ def main() -> int:
         "flat": limits.flat_mb_per_hour, "lag_limit": limits.lag_limit,
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python "
                    f"{platform.python_version()}", "notes": args.note}
+    emulator, url = start_emulator(args.rate, args.emulator_keep)
+    settings = settings_for(home, url)
     try:
         services.up(settings)
         port = process.free_ports(1)[0]
@@ -243,6 +241,11 @@ def main() -> int:
         json.dumps(soak_report.as_json(samples, result, about), indent=1) + "\n")
     print(json.dumps({"ok": result.ok, "problems": result.problems, "final": final}))
     return 0 if result.ok else 1
+
+
+def without_notes(argv: list[str]) -> list[str]:
+    """The command line without its `--note TEXT` (shown as paragraphs of their own)."""
+    return [a for i, a in enumerate(argv) if a != "--note" and (i == 0 or argv[i - 1] != "--note")]
 
 
 def _stop(run: subprocess.Popen[bytes], settings: Settings, collected: int) -> int:
