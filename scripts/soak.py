@@ -83,11 +83,31 @@ def children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
-def tree_mb(pid: int) -> float | None:
-    own = rss_mb(pid)
-    if own is None:
+def shared_split_mb(pid: int) -> tuple[float, float] | None:
+    """(private, shared) resident MB of one process: RssAnon, and RssFile + RssShmem (the
+    binary and the shared memory, the same pages in every backend), from /proc."""
+    fields: dict[str, int] = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in ("RssAnon", "RssFile", "RssShmem"):
+                    fields[key] = int(value.split()[0])
+    except OSError:
         return None
-    return own + sum(rss_mb(c) or 0.0 for c, _ in children(pid))
+    if len(fields) < 3:
+        return None
+    return fields["RssAnon"] / 1024, (fields["RssFile"] + fields["RssShmem"]) / 1024
+
+
+def tree_mb(pid: int) -> float | None:
+    """A server and its children (PostgreSQL's backends): their private memory, plus the shared
+    pages (shared_buffers, the binary) once, not once per backend that touched them."""
+    parts = [shared_split_mb(p) for p in [pid, *(c for c, _ in children(pid))]]
+    found = [p for p in parts if p is not None]
+    if not found or parts[0] is None:
+        return None
+    return sum(private for private, _ in found) + max(shared for _, shared in found)
 
 
 def processes(snapshot: dict[str, Any], emulator: int, run: int) -> dict[str, float]:

@@ -142,8 +142,8 @@ Machine: {about.get("machine", "?")}.
 {chr(10).join(mem_rows)}
 
 RSS is resident memory from /proc (psutil when installed); `postgres` is the server and all its
-backends together (shared buffers are counted once per process that touched them), `spark-jvm`
-is the transform's Spark driver JVM.
+backends together: their private memory plus the shared pages (shared buffers) once;
+`spark-jvm` is the transform's Spark driver JVM (heap at most 1 GB: `spark.driver.memory`).
 
 ## Over time
 
