@@ -67,7 +67,7 @@ def collect_step(settings: Settings, console: Console, *, query: str | None,
                           f"X API emulator ({url}), which serves the bundled sample")
         with progress.show(console, stats):
             Pipeline(api).collect_search(query, archive=archive, limit=most, stats=stats)
-    return stats.ids
+    return stats.ids or set()
 
 
 @contextlib.contextmanager

@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, action="append", default=[],
                    help="recorded X API v2 JSONL (default: the bundled sample)")
     p.add_argument("--synthetic", type=float, default=0.0, help="synthetic tweets per second")
+    p.add_argument("--synthetic-keep", type=float, default=300.0, metavar="SECONDS",
+                   help="how long synthetic tweets are kept (default 300: X's 5-minute "
+                        "backfill window); older ones are forgotten, so memory stays flat")
     p.add_argument("--port", type=int, default=8000, help="port (0 = a free one)")
     p.add_argument("--faults", default="", help="fault spec, e.g. '429:0.1,500:0.05,seed=7'")
     p.add_argument("--token", default=None,
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     files = tuple(args.data or ([] if args.synthetic else bundled_sample()))
     token = args.token or os.environ.get(TOKEN_ENV) or DEFAULT_TOKEN
     options = EmulatorOptions(port=args.port, data_files=files, synthetic_rate=args.synthetic,
+                              synthetic_keep_s=args.synthetic_keep,
                               faults=args.faults, token=token, access_level=args.access_level,
                               query_max_length=args.query_max_length, max_rules=args.max_rules,
                               clock=args.clock)

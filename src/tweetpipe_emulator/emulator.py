@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from tweetpipe.collect.synthetic import SyntheticSource
@@ -29,6 +31,8 @@ class Emulator:
             self.state.store.load_file(path)
         self._server: EmulatorServer | None = None
         self._threads: list[threading.Thread] = []
+        #: the generator's tweets still kept, oldest first: (created_at, id)
+        self._generated: deque[tuple[datetime, int]] = deque()
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Emulator:
@@ -83,14 +87,36 @@ class Emulator:
         tick = min(GENERATOR_TICK_S, 1.0 / rate)
         most = max(1, math.ceil(2 * rate * tick))
         began, made = time.monotonic(), 0
+        next_forget = began + 1.0
         while not self.state.stopping.wait(tick):
-            due = int((time.monotonic() - began) * rate) - made
+            now = time.monotonic()
+            due = int((now - began) * rate) - made
             if due > most:  # behind: give the rest up rather than catch up in one go
                 made += due - most
                 due = most
             if due > 0:
-                self.add_synthetic(source, due)
+                self.generate(source, due, forget=now >= next_forget)
                 made += due
+            if now >= next_forget:
+                next_forget = now + 1.0
+
+    def generate(self, source: SyntheticSource, count: int = 1, *,
+                 forget: bool = True) -> list[str]:
+        """The generator's step: `count` tweets from `source`; with `forget`, the generator's
+        tweets created more than `synthetic_keep_s` before the newest are forgotten (X's
+        backfill reaches back 5 minutes: the default window). Returns the new tweets' ids."""
+        added = self.add_synthetic(source, count)
+        for tid in added:
+            entry = self.state.store.entries.get(int(tid))
+            if entry is not None and entry.created_at is not None:
+                self._generated.append((entry.created_at, entry.id))
+        if forget and self._generated:
+            keep, newest = timedelta(seconds=self.options.synthetic_keep_s), self._generated[-1][0]
+            old = []
+            while self._generated and newest - self._generated[0][0] > keep:
+                old.append(self._generated.popleft()[1])
+            self.state.store.forget(old)
+        return added
 
     def add_synthetic(self, source: SyntheticSource, count: int = 1) -> list[str]:
         """Generate `count` tweets from `source` into the store now; returns their ids."""

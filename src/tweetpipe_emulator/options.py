@@ -84,6 +84,12 @@ class EmulatorOptions:
     searchable by recent search as X answered it then (a 2010 tweet in a 2021 recording is not);
     full-archive search serves every tweet.
 
+    Memory: the synthetic generator keeps its tweets for `synthetic_keep_s` after their
+    creation (default 300 s: X's stream backfill reaches back 5 minutes, the furthest a stream
+    client can ask for them again), then forgets them, so a long run at a fixed rate stays at a
+    fixed size; recorded tweets and tweets added with `add_synthetic` are kept. Each stream
+    endpoint keeps the ids of the last `served_keep` tweets it served (and counts them all).
+
     HTTP: `body_timeout_s` bounds the wait for a request body (then 408); `stream_max_s` ends
     every stream cleanly after that many seconds (None: never, like X; for tests and tools).
     """
@@ -109,6 +115,8 @@ class EmulatorOptions:
     recent_window_days: float = 7.0
     body_timeout_s: float = 10.0
     stream_max_s: float | None = None
+    synthetic_keep_s: float = 300.0
+    served_keep: int = 100_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_files", tuple(Path(p) for p in self.data_files))
@@ -116,6 +124,8 @@ class EmulatorOptions:
             raise ConfigError("port must be between 0 and 65535", port=self.port)
         if self.synthetic_rate < 0:
             raise ConfigError("synthetic rate must be >= 0 tweets/second")
+        if self.synthetic_keep_s <= 0 or self.served_keep < 1:
+            raise ConfigError("synthetic_keep_s must be > 0 and served_keep >= 1")
         if self.keepalive_s <= 0 or self.stall_s < 0:
             raise ConfigError("keepalive_s must be > 0 and stall_s >= 0")
         if not self.token:

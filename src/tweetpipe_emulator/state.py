@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 from tweetpipe_emulator.faults import FaultInjector, parse_faults
@@ -16,17 +17,32 @@ STREAMS = ("stream_search", "stream_sample")
 
 @dataclass
 class StreamEndpointStats:
-    """Per stream endpoint; `served` lists tweet ids in the order their lines were written."""
+    """Per stream endpoint; `served` lists the ids of the last `keep` tweets it served, in the
+    order their lines were written (bounded: the emulator may serve for days);
+    `served_total` counts them all."""
 
     connections: int = 0
     active: int = 0
     refused: int = 0
     keepalives: int = 0
-    served: list[str] = field(default_factory=list)
+    served_total: int = 0
+    keep: int = 100_000
+    recent: deque[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recent = deque(maxlen=self.keep)
+
+    @property
+    def served(self) -> list[str]:
+        return list(self.recent)
 
     @property
     def served_ids(self) -> set[str]:
-        return set(self.served)
+        return set(self.recent)
+
+    def add_served(self, tweet_id: str) -> None:
+        self.recent.append(tweet_id)
+        self.served_total += 1
 
 
 @dataclass
@@ -44,7 +60,8 @@ class EmulatorState:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.options.rate_limit)
         self.faults = FaultInjector(parse_faults(self.options.faults))
-        self.streams = {name: StreamEndpointStats() for name in STREAMS}
+        self.streams = {name: StreamEndpointStats(keep=self.options.served_keep)
+                        for name in STREAMS}
         self.rules.max_rules = self.options.limits.max_rules
         self.rules.rule_max_length = self.options.limits.rule_max_length
 
@@ -74,7 +91,7 @@ class EmulatorState:
 
     def record_served(self, name: str, tweet_id: str) -> None:
         with self.lock:
-            self.streams[name].served.append(tweet_id)
+            self.streams[name].add_served(tweet_id)
 
     def record_keepalive(self, name: str) -> None:
         with self.lock:

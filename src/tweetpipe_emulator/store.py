@@ -182,6 +182,25 @@ class TweetStore:
         self.report.tweets += 1
         return [tid]
 
+    def forget(self, ids: Iterable[int]) -> int:
+        """Drop these primary tweets and the referenced tweets that came in their includes
+        (none that is a primary tweet itself); recorded tweets stay. Returns how many went."""
+        with self.lock:
+            gone = set()
+            for tid in ids:
+                entry = self.entries.get(tid)
+                if entry is None or entry.recorded:
+                    continue
+                del self.entries[tid]
+                self.objects["tweets"].pop(str(tid), None)
+                for ref in entry.tweet.get("referenced_tweets") or []:
+                    if int(ref["id"]) not in self.entries:
+                        self.objects["tweets"].pop(str(ref["id"]), None)
+                gone.add(tid)
+            if gone:
+                self.ids = [i for i in self.ids if i not in gone]
+            return len(gone)
+
     def username_of(self, user_id: str) -> str | None:
         user = self.objects["users"].get(user_id)
         return str(user["username"]) if user else None

@@ -314,3 +314,14 @@ def test_stop_event_interrupts_waits() -> None:
 def test_secret_is_not_in_settings_repr() -> None:
     settings = suite_settings(TWITTER_BEARER_TOKEN=TOKEN)
     assert TOKEN not in repr(settings) and isinstance(settings.bearer_token, SecretStr)
+
+
+def test_stats_without_ids_count_and_keep_nothing() -> None:
+    """A live run's collector (`CollectStats(ids=None)`) runs for days: it keeps no ids."""
+    kept, counted = CollectStats(), CollectStats(ids=None)
+    for i in range(1000):
+        kept.sent(str(i % 600))
+        counted.sent(str(i % 600))
+    assert kept.tweets == counted.tweets == 1000 and kept.ids is not None and len(kept.ids) == 600
+    assert counted.ids is None
+    assert counted.line().startswith("1000 tweets · ") and "(600 distinct)" in kept.line()

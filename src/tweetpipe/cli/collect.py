@@ -60,7 +60,7 @@ def collect_search_cmd(
         Pipeline(cfg).collect_search(options, stats=stats, backoff_scale=backoff_scale,
                                      stop=stop_event())
     position = search_position.position_file(cfg.state_dir, options.position())
-    console.print(f"{len(stats.ids)} distinct tweets → topic {cfg.kafka_topic}; "
+    console.print(f"{len(stats.ids or ())} distinct tweets → topic {cfg.kafka_topic}; "
                   f"position saved in {position} (use --resume to continue)")
 
 
@@ -117,7 +117,7 @@ def collect_stream_cmd(
             sample=sample, backfill_minutes=backfill_minutes, limit=limit, seconds=duration,
             stall_timeout=stall_timeout, backoff_scale=backoff_scale, stop=stop_event(),
             stats=stats)
-    console.print(f"{len(stats.ids)} distinct tweets → topic {cfg.kafka_topic}")
+    console.print(f"{len(stats.ids or ())} distinct tweets → topic {cfg.kafka_topic}")
 
 
 def _client(cfg: Settings, stats: collect.CollectStats | None = None, *,

@@ -13,7 +13,8 @@ MAX_PROBLEMS = 20
 
 @dataclass
 class CollectStats:
-    """Counters of one collection; `ids` are the distinct tweet ids sent."""
+    """Counters of one collection; `ids` are the distinct tweet ids sent, or None when they are
+    not kept: a live run (`tweetpipe run`) collects for days and keeps only the counters."""
 
     tweets: int = 0
     lines: int = 0
@@ -31,7 +32,7 @@ class CollectStats:
     rate_limit: str = ""
     rate_limit_waits: int = 0  # waits for X's rate-limit window (429s or an exhausted window)
     backoffs: int = 0  # other waits before a retry (5xx, resets)
-    ids: set[str] = field(default_factory=set)
+    ids: set[str] | None = field(default_factory=set)
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -41,7 +42,8 @@ class CollectStats:
     def sent(self, tweet_id: str) -> None:
         """One tweet went to Kafka."""
         self.tweets += 1
-        self.ids.add(tweet_id)
+        if self.ids is not None:
+            self.ids.add(tweet_id)
         self.waiting = ""
 
     def bad(self, where: str, reason: str) -> None:
@@ -60,7 +62,8 @@ class CollectStats:
             self.backoffs += 1
 
     def line(self) -> str:
-        parts = [f"{self.tweets} tweets ({len(self.ids)} distinct)", f"{self.rate:.1f}/s"]
+        distinct = f" ({len(self.ids)} distinct)" if self.ids is not None else ""
+        parts = [f"{self.tweets} tweets{distinct}", f"{self.rate:.1f}/s"]
         if self.pages:
             parts.append(f"{self.pages} pages")
         if self.lines:

@@ -35,7 +35,7 @@ def collector(settings: Settings, params: Params, stop: threading.Event, run_dir
     from tweetpipe.api import Pipeline
     from tweetpipe.collect import CollectStats
 
-    stats = CollectStats()
+    stats = CollectStats(ids=None)  # runs for days: counts, keeps no ids
     pipe = Pipeline(settings)
     with reports.reporting(run_dir, "collector", stats):
         source = params["source"]
