@@ -24,16 +24,11 @@ from tweetpipe.collect.stream import is_disconnect, split_lines
 from tweetpipe.kafka import TweetProducer
 from tweetpipe.xapi.client import Served
 
+from .. import test_collect
 from ..hostile import hostile_response_lines, response_lines
 
 
-class ListSink:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str | None, bytes, Any]] = []
-
-    def send(self, key: str | None, value: bytes, headers: Any = None) -> None:
-        self.messages.append((key, value, headers))
-
+class ListSink(test_collect.ListSink):
     def send_record(self, record: dict[str, Any]) -> None:
         raise AssertionError("the collector sends records it has serialised")
 
