@@ -10,7 +10,7 @@ import httpx
 import orjson
 from emukit import AUTH, DATA, make
 from streamkit import read_stream, wait_idle
-from tests.waiting import join, wait_for
+from tests.waiting import join, wait_for, wait_until
 
 from tweetpipe_emulator import SyntheticSource
 
@@ -83,7 +83,10 @@ def test_second_connection_is_refused_with_too_many_connections() -> None:
 def test_sample_stream_serves_synthetic_tweets_live() -> None:
     with make(data_files=(), synthetic_rate=40, seed=5) as emu:
         r = read_stream(emu.url, SAMPLE, lines=15, **{"tweet.fields": "created_at,lang"})
-        served = emu.stream_stats("stream_sample").served
+        # a line counts as served once written: the client may read it first
+        stats = emu.stream_stats("stream_sample")
+        wait_until(lambda: len(stats.served) >= 15, 5, "15 tweets recorded as served")
+        served = stats.served
     tweets = [orjson.loads(line)["data"] for line in r.lines]
     ids = [int(t["id"]) for t in tweets]
     assert ids == sorted(ids) and len(set(ids)) == 15
