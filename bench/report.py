@@ -7,6 +7,7 @@ Pure functions only (no services), so tests/bench/ checks them without Kafka or 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,11 +88,10 @@ def growth(samples: Sequence[tuple[float, float]], *, skip: float = 0.2) -> dict
     kept = [(t, b / 2**20) for t, b in samples if t >= start]
     if len(kept) < 3:
         return {"slope_mib_per_min": None, "growth_mib": None, "flat": None}
-    n = len(kept)
-    mean_t = sum(t for t, _ in kept) / n
-    mean_m = sum(m for _, m in kept) / n
-    var = sum((t - mean_t) ** 2 for t, _ in kept)
-    slope = sum((t - mean_t) * (m - mean_m) for t, m in kept) / var if var else 0.0
+    mean_m = statistics.fmean(m for _, m in kept)
+    times = [t for t, _ in kept]
+    slope = (statistics.linear_regression(times, [m for _, m in kept]).slope
+             if len(set(times)) > 1 else 0.0)
     grown = slope * (kept[-1][0] - kept[0][0])
     flat = grown < max(16.0, 0.05 * mean_m)
     return {"slope_mib_per_min": round(slope * 60, 2), "growth_mib": round(grown, 1),

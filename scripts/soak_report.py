@@ -8,6 +8,7 @@ it flat when it grows less than `flat_mb_per_hour` (shrinking is flat too).
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -49,15 +50,9 @@ class Verdict:
 
 def slope(points: Sequence[tuple[float, float]]) -> float:
     """Least-squares slope of y over x (0.0 with fewer than two distinct x)."""
-    n = len(points)
-    if n < 2:
+    if len({x for x, _ in points}) < 2:
         return 0.0
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    sxx = sum((x - mx) ** 2 for x, _ in points)
-    if sxx == 0:
-        return 0.0
-    return sum((x - mx) * (y - my) for x, y in points) / sxx
+    return statistics.linear_regression([x for x, _ in points], [y for _, y in points]).slope
 
 
 def memory(samples: Sequence[Sample], limits: Limits) -> list[Memory]:
