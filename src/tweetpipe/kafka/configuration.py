@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tweetpipe.errors import ConfigError
@@ -46,14 +47,20 @@ def security_config(settings: Settings) -> dict[str, Any]:
             config["sasl.username"] = settings.kafka_sasl_username
             config["sasl.password"] = settings.kafka_sasl_password.get_secret_value()
     if protocol in ("SSL", "SASL_SSL"):
-        for key, path in (("ssl.ca.location", settings.kafka_ssl_ca_location),
-                          ("ssl.certificate.location", settings.kafka_ssl_certificate_location),
-                          ("ssl.key.location", settings.kafka_ssl_key_location)):
+        for _, key, path in _tls_files(settings):
             if path is not None:
                 config[key] = str(path.expanduser())
         if settings.kafka_ssl_key_password is not None:
             config["ssl.key.password"] = settings.kafka_ssl_key_password.get_secret_value()
     return config
+
+
+def _tls_files(settings: Settings) -> list[tuple[str, str, Path | None]]:
+    """(setting, librdkafka property, path) of the CA and the client certificate and key."""
+    return [("KAFKA_SSL_CA_LOCATION", "ssl.ca.location", settings.kafka_ssl_ca_location),
+            ("KAFKA_SSL_CERTIFICATE_LOCATION", "ssl.certificate.location",
+             settings.kafka_ssl_certificate_location),
+            ("KAFKA_SSL_KEY_LOCATION", "ssl.key.location", settings.kafka_ssl_key_location)]
 
 
 def check_security(settings: Settings) -> None:
@@ -75,9 +82,7 @@ def check_security(settings: Settings) -> None:
                           f"KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL: set "
                           "KAFKA_SECURITY_PROTOCOL to SASL_SSL (or SASL_PLAINTEXT)")
     tls = protocol in ("SSL", "SASL_SSL")
-    for name, path in (("KAFKA_SSL_CA_LOCATION", settings.kafka_ssl_ca_location),
-                       ("KAFKA_SSL_CERTIFICATE_LOCATION", settings.kafka_ssl_certificate_location),
-                       ("KAFKA_SSL_KEY_LOCATION", settings.kafka_ssl_key_location)):
+    for name, _, path in _tls_files(settings):
         if path is not None and tls and not path.expanduser().is_file():
             raise ConfigError(f"{name}: no file at {path}; fix {name}")
     if (settings.kafka_ssl_certificate_location is None) != (
