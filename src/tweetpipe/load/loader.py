@@ -3,19 +3,26 @@
 Each batch's rows, its dead letters and the group's next offset per partition are committed in
 one PostgreSQL transaction; on every partition assignment the consumer seeks to the offsets
 stored there, so a crash at any moment neither loses nor duplicates a row. Rows go through COPY
-into session-local staging tables and one set-based upsert per table. A record that cannot be
-parsed or stored goes to `dead_letters` with its reason and coordinates; a database outage is
-retried with backoff, never dead-lettered.
+(`writer`) and one transaction per batch (`batch`). A record that cannot be parsed or stored
+goes to `dead_letters` with its reason and coordinates; a database outage is retried with
+backoff, never dead-lettered.
+
+Both cores work: while one batch is stored (a thread of its own, mostly waiting on PostgreSQL),
+the next is consumed and parsed. One batch at most is in flight, and batches commit in order;
+before partitions are assigned or revoked, before the lag is read and before the loader stops,
+the batch in flight is committed first.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,14 +31,19 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 
 from tweetpipe import db, kafka, progress, retry
 from tweetpipe.db import errors as db_errors
-from tweetpipe.errors import DatabaseError, KafkaError, RecordError, RowRefusedError
+from tweetpipe.errors import DatabaseError, KafkaError, RecordError
 from tweetpipe.kafka.configuration import client_config
 from tweetpipe.kafka.errors import from_kafka
 from tweetpipe.load import lag, writer
-from tweetpipe.load.rows import Coordinates, Parsed, parse_message
+from tweetpipe.load.batch import Batch, store
+from tweetpipe.load.rows import Coordinates, parse_message
 from tweetpipe.settings import Settings
 
 OUTAGE_BACKOFF = retry.Exponential(0.5, 10.0)
+#: the cyclic garbage collector's first threshold while a loader runs: a batch is thousands of
+#: short-lived dicts and lists, and at Python's 700 the collector walks them over and over (a
+#: tenth of the loader's time); none of them is part of a cycle
+GC_THRESHOLD = 50_000
 
 log = logging.getLogger(__name__)
 
@@ -88,19 +100,6 @@ class LoadStats:
                 f"{self.rate:,.0f} msg/s, lag {lag}{retries}")
 
 
-@dataclass
-class Batch:
-    parsed: list[Parsed] = field(default_factory=list)
-    dead: list[tuple[Any, ...]] = field(default_factory=list)
-    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
-    size: int = 0
-    repaired: int = 0
-    stored: int = 0  # tweet_merge rows the batch inserted or changed
-
-    def __len__(self) -> int:
-        return len(self.parsed) + len(self.dead)
-
-
 class Loader:
     def __init__(self, settings: Settings, options: LoadOptions | None = None, *,
                  group: str | None = None, topic: str | None = None,
@@ -114,6 +113,9 @@ class Loader:
         self._assigned: set[int] = set()
         self._stored: dict[int, int] = {}  # next offsets PostgreSQL holds, as last read/written
         self._conn: psycopg.Connection[Any] | None = None
+        self._taken = 0  # messages taken into batches, stored or in flight
+        self._in_flight: tuple[Batch, Future[float]] | None = None
+        self._storer = ThreadPoolExecutor(1, thread_name_prefix="tweetpipe-store")
         static = {"group.instance.id": self.options.instance_id} if self.options.instance_id else {}
         self._consumer = Consumer(client_config(
             settings, "tweetpipe-loader", **static, **{
@@ -129,6 +131,7 @@ class Loader:
     # ---- partition assignment: seek to the offsets PostgreSQL holds ------------------------
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._settle()  # the connection is free, and the offsets read are the latest
         stored = self._with_db_retry(lambda conn: writer.stored_offsets(
             conn, self.group, self.topic, [p.partition for p in partitions]))
         self._stored.update(stored)
@@ -138,12 +141,18 @@ class Loader:
         self._assigned = {p.partition for p in partitions}
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._settle()  # what was read from them is committed before they go
         self._assigned -= {p.partition for p in partitions}
         consumer.unassign()
 
     # ---- main loop ----------------------------------------------------------------------------
 
     def run(self) -> LoadStats:
+        """Load until stopped, `max_messages` or `idle_seconds` without messages and no lag."""
+        with _fewer_collections():
+            return self._run()
+
+    def _run(self) -> LoadStats:
         self._consumer.subscribe([self.topic], on_assign=self._on_assign,
                                  on_revoke=self._on_revoke, on_lost=self._on_revoke)
         idle_since = time.monotonic()
@@ -151,14 +160,15 @@ class Loader:
             while not self.stop.is_set() and not self._reached_max():
                 batch = self._next_batch()
                 if len(batch):
-                    began = time.monotonic()
-                    self._with_db_retry(functools.partial(self._store, batch=batch))
-                    self._account(batch)
-                    self.stats.batch_seconds.observe(time.monotonic() - began)
+                    self._submit(batch)
                     idle_since = time.monotonic()
-                elif self._idle_done(idle_since):
-                    break
+                else:
+                    self._settle()
+                    if self._idle_done(idle_since):
+                        break
+            self._settle()
         finally:
+            self._storer.shutdown(wait=True)  # never close the connection under a store
             self._consumer.close()
             if self._conn is not None:
                 self._conn.close()
@@ -166,7 +176,7 @@ class Loader:
 
     def _reached_max(self) -> bool:
         limit = self.options.max_messages
-        return limit is not None and self.stats.messages >= limit
+        return limit is not None and self._taken >= limit
 
     def _idle_done(self, idle_since: float) -> bool:
         idle = self.options.idle_seconds
@@ -184,7 +194,7 @@ class Loader:
                 break
             want = opts.batch_messages - len(batch)
             if opts.max_messages is not None:
-                want = min(want, opts.max_messages - self.stats.messages - len(batch))
+                want = min(want, opts.max_messages - self._taken - len(batch))
                 if want <= 0:
                     break
             messages = self._consumer.consume(num_messages=want, timeout=remaining)
@@ -192,6 +202,7 @@ class Loader:
                 self.stats.first_batch = time.monotonic()
             for msg in messages:
                 self._add(batch, msg)
+        self._taken += len(batch)
         return batch
 
     def _add(self, batch: Batch, msg: Any) -> None:
@@ -215,60 +226,30 @@ class Loader:
         batch.parsed.append(parsed)
         batch.repaired += parsed.repaired
 
-    # ---- storing ------------------------------------------------------------------------------
+    # ---- storing: one batch in flight --------------------------------------------------------
+
+    def _submit(self, batch: Batch) -> None:
+        """Store `batch` in the store thread, once the batch before it is committed."""
+        self._settle()
+        self._in_flight = (batch, self._storer.submit(self._store_timed, batch))
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight to be committed (raising what stopped it), and count it."""
+        if self._in_flight is None:
+            return
+        batch, storing = self._in_flight
+        self._in_flight = None
+        self.stats.batch_seconds.observe(storing.result())
+        self._account(batch)
+
+    def _store_timed(self, batch: Batch) -> float:
+        """Commit the batch (retrying outages); the seconds it took."""
+        began = time.monotonic()
+        self._with_db_retry(functools.partial(self._store, batch=batch))
+        return time.monotonic() - began
 
     def _store(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
-        try:
-            with conn.transaction():
-                batch.stored = writer.write_batch(conn, batch.parsed, batch.dead)
-                writer.save_offsets(conn, self.group, batch.next_offsets)
-        except psycopg.Error as exc:
-            if not db_errors.refuses_row(exc):
-                raise
-            # A row PostgreSQL refuses (bad data, a violated constraint) must not stall the
-            # partition: find it, dead-letter it, store the others.
-            self._store_refused(conn, batch)
-
-    def _store_refused(self, conn: psycopg.Connection[Any], batch: Batch) -> None:
-        """Store a batch PostgreSQL refused, in one transaction with its offsets: the messages
-        with a number beyond its column go to dead letters at once, the rest is stored in
-        halves, and halves of those that are refused again, down to the refused messages."""
-        dead, suspects = list(batch.dead), []
-        for parsed in batch.parsed:
-            reason = writer.out_of_range(parsed)
-            if reason is None:
-                suspects.append(parsed)
-            else:
-                dead.append(writer.dead_letter_row(reason, parsed.where, parsed.key,
-                                                   parsed.kept()))
-        with conn.transaction():
-            kept, stored = self._store_bisecting(conn, suspects, dead)
-            writer.write_batch(conn, [], dead)
-            writer.save_offsets(conn, self.group, batch.next_offsets)
-        batch.parsed, batch.dead, batch.stored = kept, dead, stored
-
-    def _store_bisecting(self, conn: psycopg.Connection[Any], parsed: list[Parsed],
-                         dead: list[tuple[Any, ...]]) -> tuple[list[Parsed], int]:
-        """Store `parsed` in a savepoint, else each half the same way; a single message
-        PostgreSQL refuses is added to `dead`. (stored messages, tweet_merge rows changed)"""
-        if not parsed:
-            return [], 0
-        try:
-            with conn.transaction():
-                writer.clear_staging(conn)  # no rows of an earlier part
-                return parsed, writer.write_batch(conn, parsed, [])
-        except psycopg.Error as exc:
-            refused = db_errors.classify(exc, self.settings)
-            if not isinstance(refused, RowRefusedError):
-                raise
-            if len(parsed) == 1:
-                dead.append(writer.dead_letter_row(refused.message, parsed[0].where,
-                                                   parsed[0].key, parsed[0].kept()))
-                return [], 0
-        half = len(parsed) // 2
-        first, stored_first = self._store_bisecting(conn, parsed[:half], dead)
-        second, stored_second = self._store_bisecting(conn, parsed[half:], dead)
-        return first + second, stored_first + stored_second
+        store(conn, batch, self.group, self.settings)
 
     def _account(self, batch: Batch) -> None:
         tweets = sum(p.tweet is not None for p in batch.parsed)
@@ -353,6 +334,17 @@ class Loader:
         except KafkaError as exc:
             log.info("lag unknown for now: %s", exc)
             return None
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the collector's first threshold to GC_THRESHOLD meanwhile (never lower it)."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _is_outage(exc: BaseException) -> bool:
