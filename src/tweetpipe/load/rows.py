@@ -13,8 +13,10 @@ of `load.columns`, whose reads and conversions accept any JSON type in any field
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,13 +225,41 @@ def _side_rows(record: JSON, parsed: Parsed, seen: str) -> None:
         if ident(target.get("id")) is not None:
             users.append(target.get("author"))
             parsed.included.append(INCLUDED.row(ItemSource(target, seen)))
-    parsed.authors += [AUTHORS.row(ItemSource(user, seen))
+    parsed.authors += [item_row(AUTHORS, user, seen)
                        for user in objs(users) if ident(user.get("id")) is not None]
     attachments = obj(record.get("attachments"))
-    parsed.media += [MEDIA.row(ItemSource(m, seen))
+    parsed.media += [item_row(MEDIA, m, seen)
                      for m in objs(attachments.get("media")) if m.get("media_key")]
-    parsed.polls += [POLLS.row(ItemSource(p, seen))
+    parsed.polls += [item_row(POLLS, p, seen)
                      for p in objs(attachments.get("polls")) if p.get("id")]
     place = path(record, "geo", "place")
     if isinstance(place, dict) and place.get("id"):
-        parsed.places.append(PLACES.row(ItemSource(place, seen)))
+        parsed.places.append(item_row(PLACES, place, seen))
+
+
+def item_row(table: TableSpec, item: JSON, seen: str) -> tuple[Any, ...]:
+    """The row of a user, medium, place or poll a tweet carries, seen at `seen`. X sends the
+    same ones in message after message (an author's every tweet, a popular user's every
+    mention): a row is built once for each distinct JSON of the object (the last 4,096 of each
+    table), and only its seen_at is set anew. (Included tweets are not: their metrics change
+    from one message to the next.)"""
+    try:
+        key = orjson.dumps(item)
+    except orjson.JSONEncodeError:  # not storable: the row's own conversion says why
+        return table.row(ItemSource(item, seen))
+    built, at = _ITEM_ROWS[table.name]
+    row = built(key)
+    return (*row[:at], seen, *row[at + 1:])
+
+
+def _item_rows(table: TableSpec) -> tuple[Callable[[bytes], tuple[Any, ...]], int]:
+    """A table's cache of rows by their object's JSON, and where its seen_at goes."""
+
+    @functools.lru_cache(maxsize=4096)
+    def built(item: bytes) -> tuple[Any, ...]:
+        return table.row(ItemSource(orjson.loads(item), ""))
+
+    return built, table.index("seen_at")
+
+
+_ITEM_ROWS = {t.name: _item_rows(t) for t in (AUTHORS, MEDIA, PLACES, POLLS)}

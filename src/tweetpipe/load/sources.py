@@ -127,26 +127,34 @@ class ErrorSource:
 
 
 def delivered_tweet(record: JSON) -> JSON:
-    """The tweet as X delivered it: the record without what `merge` added."""
-    tweet = {k: v for k, v in record.items() if k not in MERGED_KEYS}
-    if isinstance(tweet.get("attachments"), dict):
-        tweet["attachments"] = {
-            k: v for k, v in tweet["attachments"].items() if k not in ("media", "polls")
-        }
-    if isinstance(tweet.get("geo"), dict):
-        tweet["geo"] = {k: v for k, v in tweet["geo"].items() if k != "place"}
+    """The tweet as X delivered it: the record without what `merge` added (copies of the
+    parts that change; the record itself is left as it is)."""
+    tweet = record.copy()
+    for key in MERGED_KEYS:
+        tweet.pop(key, None)
+    attachments = tweet.get("attachments")
+    if isinstance(attachments, dict) and ("media" in attachments or "polls" in attachments):
+        tweet["attachments"] = _without(attachments, "media", "polls")
+    geo = tweet.get("geo")
+    if isinstance(geo, dict) and "place" in geo:
+        tweet["geo"] = _without(geo, "place")
     if isinstance(tweet.get("referenced_tweets"), list):
-        tweet["referenced_tweets"] = [
-            {k: v for k, v in r.items() if k != "tweet"} if isinstance(r, dict) else r
-            for r in tweet["referenced_tweets"]
-        ]
+        tweet["referenced_tweets"] = [_without(r, "tweet") for r in tweet["referenced_tweets"]]
     entities = tweet.get("entities")
     if isinstance(entities, dict) and isinstance(entities.get("mentions"), list):
         tweet["entities"] = {**entities, "mentions": [
-            {k: v for k, v in m.items() if k != "user"} if isinstance(m, dict) else m
-            for m in entities["mentions"]
-        ]}
+            _without(m, "user") for m in entities["mentions"]]}
     return tweet
+
+
+def _without(value: Any, *keys: str) -> Any:
+    """A copy of the JSON object `value` without `keys`; anything else as it is."""
+    if not isinstance(value, dict) or not any(k in value for k in keys):
+        return value
+    copy = value.copy()
+    for key in keys:
+        copy.pop(key, None)
+    return copy
 
 
 def ident(value: Any) -> int | None:
