@@ -13,6 +13,10 @@ Each loader runs in a process of its own (its peak RSS is reported), into a sche
 migrated like tweetpipe's, and is timed from its first message to its last commit. Rates are
 tweets per second; ratios are to the bare COPY. Machines are shared and noisy: read the ratios.
 
+The machine's limit is measured too: the CPU time each loader costs per tweet, in its own
+process(es), in PostgreSQL (the server and its backends, those that ended included) and in
+Kafka, and the rate that work allows if every core did nothing else (`ceiling_per_s`).
+
 Note what each does beyond tweet_merge: tweetpipe also upserts the side tables (authors, media,
 places, polls, included tweets), keeps the newest copy of a tweet, and commits the offsets with
 the rows (exactly once); the seed loader and the bare COPY write tweet_merge rows only.
@@ -32,6 +36,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil  # type: ignore[import-untyped]
 import psycopg
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
@@ -43,6 +48,7 @@ from tweetpipe import db, kafka
 from tweetpipe.load.columns import TWEETS
 from tweetpipe.load.loader import Loader, LoadOptions
 from tweetpipe.load.rows import Coordinates, parse_message
+from tweetpipe.services import kafka_broker, postgres_server
 from tweetpipe.settings import Settings
 
 #: the tweet_merge columns two loaders storing the same tweets store alike (not load_seq or
@@ -87,8 +93,10 @@ def run(settings: Settings, count: int = 50_000, *, seed: int = 7, processes: in
     copy_rate = limit["tweets_per_s"]
     results = {"copy": limit, "tweetpipe_1": one, f"tweetpipe_{processes}": several,
                "seed": seeds}
+    limit["cpu_s"].pop("kafka")  # the bare COPY read the topic before it was timed
     for found in results.values():
         found["ratio_to_copy"] = round(found["tweets_per_s"] / copy_rate, 3)
+        found["cpu"] = cpu_per_tweet(found.pop("cpu_s"), found["tweets"])
     return {
         "messages": len(messages), "mean_message_bytes": round(mean_size(messages)),
         "seed": seed, "batch": batch, "cpus": os.cpu_count(),
@@ -104,7 +112,7 @@ def run(settings: Settings, count: int = 50_000, *, seed: int = 7, processes: in
 def _tweetpipe(settings: Settings, batch: int) -> dict[str, Any]:
     stats = Loader(settings, LoadOptions(batch_messages=batch, idle_seconds=2.0)).run()
     return {"tweets": stats.rows, "first": stats.first_batch, "last": stats.last_batch,
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": _peak_rss_mb(), "cpu_s": _own_cpu()}
 
 
 def _seed_loader(settings: Settings, limit: int) -> dict[str, Any]:
@@ -138,7 +146,7 @@ def _seed_loader(settings: Settings, limit: int) -> dict[str, Any]:
         consumer.close()
         conn.close()
     return {"tweets": done, "first": first, "last": time.monotonic(),
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": _peak_rss_mb(), "cpu_s": _own_cpu()}
 
 
 def _bare_copy(settings: Settings, batch: int) -> dict[str, Any]:
@@ -152,13 +160,14 @@ def _bare_copy(settings: Settings, batch: int) -> dict[str, Any]:
         conn.execute("ALTER TABLE tweet_merge ALTER load_seq SET DEFAULT nextval('tweet_load_seq')")
         conn.commit()
         chunks = [_copy_data(conn, rows[i:i + batch]) for i in range(0, len(rows), batch)]
-        first = time.monotonic()
+        first, cpu_before = time.monotonic(), _own_cpu()
         for chunk in chunks:
             with conn.cursor() as cur, cur.copy(statement) as copy:
                 copy.write(chunk)
             conn.commit()
-        last = time.monotonic()
-    return {"tweets": len(rows), "first": first, "last": last, "peak_rss_mb": _peak_rss_mb()}
+        last, timed_cpu = time.monotonic(), _own_cpu() - cpu_before
+    return {"tweets": len(rows), "first": first, "last": last, "peak_rss_mb": _peak_rss_mb(),
+            "cpu_s": timed_cpu}
 
 
 def _copy_data(conn: psycopg.Connection[Any], rows: Sequence[Any]) -> bytes:
@@ -204,16 +213,18 @@ def _child(work: Callable[..., dict[str, Any]], args: tuple[Any, ...],
 def _several(work: Callable[..., dict[str, Any]], settings: Settings, arg: Any,
              processes: int) -> dict[str, Any]:
     """`processes` processes running `work` at once; their tweets over the time from the
-    first one's first message to the last one's last commit."""
+    first one's first message to the last one's last commit, and the CPU time they cost."""
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
     children = [ctx.Process(target=_child, args=(work, (settings, arg), results))
                 for _ in range(processes)]
+    services_before = services_cpu(settings)
     for child in children:
         child.start()
     found = [results.get() for _ in children]
     for child in children:
         child.join()
+    services = {k: v - services_before[k] for k, v in services_cpu(settings).items()}
     failed = [f["error"] for f in found if "error" in f]
     if failed:
         raise RuntimeError(f"a benchmark loader ({work.__name__}) failed:\n{failed[0]}")
@@ -222,11 +233,51 @@ def _several(work: Callable[..., dict[str, Any]], settings: Settings, arg: Any,
     seconds = max(f["last"] for f in timed) - min(f["first"] for f in timed)
     return {"processes": processes, "tweets": tweets, "seconds": round(seconds, 2),
             "tweets_per_s": round(tweets / max(seconds, 1e-3)),
-            "peak_rss_mb": [f["peak_rss_mb"] for f in found]}
+            "peak_rss_mb": [f["peak_rss_mb"] for f in found],
+            "cpu_s": {"loader": sum(f["cpu_s"] for f in found), **services}}
+
+
+def cpu_per_tweet(spent: dict[str, float], tweets: int) -> dict[str, Any]:
+    """CPU microseconds per tweet, by where they are spent, and the rate they allow on this
+    machine's cores."""
+    per = {k: round(v / max(tweets, 1) * 1e6, 1) for k, v in spent.items()}
+    total = sum(per.values())
+    return {"us_per_tweet": per, "total_us_per_tweet": round(total, 1),
+            "ceiling_per_s": round((os.cpu_count() or 1) / (total / 1e6)) if total else None}
+
+
+def services_cpu(settings: Settings) -> dict[str, float]:
+    """CPU seconds PostgreSQL (the server, its live processes and those it reaped) and the
+    Kafka broker have used so far."""
+    return {"postgresql": _cpu_seconds(postgres_server.our_pid(settings), children=True),
+            "kafka": _cpu_seconds(kafka_broker.our_pid(settings), children=False)}
+
+
+def _cpu_seconds(pid: int | None, *, children: bool) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        server = psutil.Process(pid)
+        times = server.cpu_times()
+        total = times.user + times.system
+        if children:
+            total += times.children_user + times.children_system
+            for child in server.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    live = child.cpu_times()
+                    total += live.user + live.system
+        return total
+    except psutil.Error:
+        return 0.0
 
 
 def _one(work: Callable[..., dict[str, Any]], settings: Settings, arg: Any) -> dict[str, Any]:
     return _several(work, settings, arg, 1)
+
+
+def _own_cpu() -> float:
+    """This process's CPU seconds so far (all its threads)."""
+    return time.process_time()
 
 
 def _peak_rss_mb() -> float:

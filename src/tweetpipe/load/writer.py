@@ -1,13 +1,16 @@
 """The PostgreSQL side of the loader: COPY into staging, set-based upserts, offsets, dead letters.
 
 Every statement is composed with `psycopg.sql`. The staging tables are temporary, created once
-per connection and emptied at every commit. The upsert into `tweet_merge` takes a transaction
-lock first, so load sequence numbers are handed out in commit order: a transform that has read
-up to load_seq N never misses a row committed later with a smaller number.
+per connection and emptied at every commit. A batch takes the loaders' transaction lock before
+it writes a row, so load sequence numbers are handed out in commit order (a transform that has
+read up to load_seq N never misses a row committed later with a smaller number), and a row
+whose key its table does not hold yet goes straight in with COPY: no other loader can insert
+that key meanwhile.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -25,7 +28,7 @@ from tweetpipe.load.rows import SIDE_TABLES, Coordinates, Parsed
 from tweetpipe.settings import Settings
 
 log = logging.getLogger("tweetpipe.load")
-LOAD_SEQ_LOCK = 0x7477_7371  # "twsq"
+LOAD_LOCK = 0x7477_7371  # "twsq"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -45,15 +48,17 @@ def write_batch(conn: psycopg.Connection[Any], parsed: Sequence[Parsed],
                 dead: Sequence[tuple[Any, ...]]) -> int:
     """Upsert the rows of a batch and insert its dead letters (inside the caller's transaction);
     the number of tweet_merge rows inserted or changed (an unchanged tweet is skipped)."""
-    stored = 0
-    for table, attr in SIDE_TABLES:
-        rows = newest_rows(table, [row for p in parsed for row in getattr(p, attr)])
-        if rows:
-            _upsert(conn, table, rows)
+    side = [(table, newest_rows(table, [row for p in parsed for row in getattr(p, attr)]))
+            for table, attr in SIDE_TABLES]
     tweets = newest_rows(TWEETS, [p.tweet for p in parsed if p.tweet is not None])
+    stored = 0
+    if tweets or any(rows for _, rows in side):
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+    for table, rows in side:
+        if rows:
+            _store_rows(conn, table, rows)
     if tweets:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_SEQ_LOCK,))
-        stored = _store_tweets(conn, tweets)
+        stored = _store_rows(conn, TWEETS, tweets)
         _mark_current_versions(conn, tweets)
     if dead:
         with conn.cursor() as cur:
@@ -66,24 +71,29 @@ def write_batch(conn: psycopg.Connection[Any], parsed: Sequence[Parsed],
     return stored
 
 
-def _store_tweets(conn: psycopg.Connection[Any], tweets: Sequence[tuple[Any, ...]]) -> int:
-    """Tweets tweet_merge does not hold yet go straight in with one COPY, numbered from a range
-    of the load sequence; the others through staging and the upsert (newest copy wins). Runs
-    under the load sequence lock, so no other loader inserts one of these ids meanwhile."""
-    key = TWEETS.index("tweet_id")
-    held = {row[0] for row in conn.execute(
-        "SELECT tweet_id FROM tweet_merge WHERE tweet_id = ANY(%s)",
-        ([row[key] for row in tweets],))}
-    new = [row for row in tweets if row[key] not in held]
-    stored = _upsert(conn, TWEETS, [row for row in tweets if row[key] in held]) if held else 0
-    if new:
-        row = conn.execute("SELECT setval('tweet_load_seq', nextval('tweet_load_seq') + %s)",
-                           (len(new) - 1,)).fetchone()
-        first = int(row[0]) - len(new) + 1 if row else 0
-        _copy(conn, sql.Identifier(TWEETS.name), (*TWEETS.columns, "load_seq"),
+def _store_rows(conn: psycopg.Connection[Any], table: TableSpec,
+                rows: Sequence[tuple[Any, ...]]) -> int:
+    """Rows (one per key) whose key the table does not hold yet go straight in with one COPY,
+    numbered from a range of the load sequence if the table is sequenced; the others through
+    staging and the upsert (newest copy wins). Runs under the loaders' lock. The number of
+    rows inserted or changed."""
+    if len(table.keys) > 1:
+        return _upsert(conn, table, rows)
+    key, column = table.index(table.keys[0]), sql.Identifier(table.keys[0])
+    held = {found[0] for found in conn.execute(
+        sql.SQL("SELECT {k} FROM {t} WHERE {k} = ANY(%s)").format(
+            k=column, t=sql.Identifier(table.name)), ([row[key] for row in rows],))}
+    new = [row for row in rows if row[key] not in held]
+    stored = _upsert(conn, table, [row for row in rows if row[key] in held]) if held else 0
+    if new and table.sequenced:
+        found = conn.execute("SELECT setval('tweet_load_seq', nextval('tweet_load_seq') + %s)",
+                             (len(new) - 1,)).fetchone()
+        first = int(found[0]) - len(new) + 1 if found else 0
+        _copy(conn, sql.Identifier(table.name), (*table.columns, "load_seq"),
               [(*r, first + n) for n, r in enumerate(new)])
-        stored += len(new)
-    return stored
+    elif new:
+        _copy(conn, sql.Identifier(table.name), table.columns, new)
+    return stored + len(new)
 
 
 def newest_rows(table: TableSpec, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -100,6 +110,7 @@ def newest_rows(table: TableSpec, rows: Sequence[tuple[Any, ...]]) -> list[tuple
     return list(kept.values())
 
 
+@functools.lru_cache(maxsize=1024)
 def _instant(value: Any) -> datetime:
     """A newest column's value (an ISO-8601 timestamp, as `values.timestamp` keeps it) as a
     time to compare; without a zone it is taken as UTC, as the loader's sessions do."""
@@ -129,6 +140,8 @@ class ArrayDumper(Dumper):
     PostgreSQL array literal, for text COPY only: some times faster than psycopg's own."""
 
     def dump(self, obj: Any) -> bytes:
+        if not obj:
+            return b"{}"
         return ("{" + ",".join(map(_element, obj)) + "}").encode()
 
 
