@@ -5,8 +5,16 @@ import pytest
 
 from tweetpipe.collect.records import merge_payload, split_payload
 from tweetpipe.errors import RecordError
-from tweetpipe.load.columns import API_ERRORS, INCLUDED, TWEETS
-from tweetpipe.load.rows import Coordinates, decode, delivered_tweet, parse_message
+from tweetpipe.load.columns import API_ERRORS, AUTHORS, INCLUDED, TWEETS
+from tweetpipe.load.rows import (
+    _ITEM_ROWS,
+    Coordinates,
+    decode,
+    delivered_tweet,
+    item_row,
+    parse_message,
+)
+from tweetpipe.load.sources import ItemSource
 
 from ..data import LONG_POST_ID, page_with_long_post, payloads
 
@@ -156,3 +164,22 @@ def test_an_errors_record_becomes_api_error_rows_and_no_tweet() -> None:
     assert len({r[API_ERRORS.index("error_key")] for r in parsed.api_errors}) == 3
     with pytest.raises(RecordError, match="without errors"):
         parse_message(orjson.dumps({**split.errors, "errors": [1]}), WHERE, max_bytes=MAX)
+
+
+def test_a_repeated_user_is_built_once_and_seen_anew() -> None:
+    """item_row keeps each distinct user's row: the same user seen again gets the same row with
+    its own seen_at, exactly what building it anew gives; a changed user is built anew."""
+    (record,) = merge_payload(payloads("cashtags")[0], provenance={"source": "t"})
+    user = record["author"]
+    built, _ = _ITEM_ROWS[AUTHORS.name]
+    built.cache_clear()
+    first = item_row(AUTHORS, user, "2026-01-01T00:00:00+00:00")
+    again = item_row(AUTHORS, user, "2026-01-02T00:00:00+00:00")
+    assert built.cache_info().hits == 1
+    assert again == AUTHORS.row(ItemSource(user, "2026-01-02T00:00:00+00:00"))
+    assert again[AUTHORS.index("seen_at")] == "2026-01-02T00:00:00+00:00"
+    assert first[:AUTHORS.index("seen_at")] == again[:AUTHORS.index("seen_at")]
+    changed = {**user, "public_metrics": {**user["public_metrics"], "followers_count": 7}}
+    assert item_row(AUTHORS, changed, "2026-01-02T00:00:00+00:00")[
+        AUTHORS.index("followers_count")] == 7
+    assert built.cache_info().misses == 2

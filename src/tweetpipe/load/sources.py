@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,8 +24,9 @@ MERGED_KEYS = ("author", "in_reply_to_user", "matching_rules", "errors", "edit_v
                PROVENANCE_KEY)
 
 
-@dataclass(frozen=True)
-class Coordinates:
+class Coordinates(NamedTuple):
+    """Where a Kafka message is (a named tuple: made for every message, it must be cheap)."""
+
     topic: str
     partition: int
     offset: int
