@@ -19,6 +19,9 @@ from tweetpipe_emulator.store import LoadReport, TweetStore
 
 #: how often the synthetic generator makes the tweets that are due
 GENERATOR_TICK_S = 0.01
+#: how far behind the offered rate the generator may fall and still catch up (beyond, the
+#: tweets due are given up: the process cannot make the rate)
+GENERATOR_SLACK_S = 0.25
 
 
 class Emulator:
@@ -80,12 +83,13 @@ class Emulator:
     def _generate(self) -> None:
         """Keep the offered rate: every tick, make the tweets due since the start in one batch
         (one lock, one wake-up of the streams), so thousands per second are not capped by the
-        cost of a wait per tweet. A tick makes at most two ticks' worth: when the process
+        cost of a wait per tweet. A tick late by a thread switch or two catches up; one that
+        finds more than GENERATOR_SLACK_S worth due makes only that much: when the process
         cannot make the rate, it falls short instead of starving its own HTTP threads."""
         source = SyntheticSource(self.options.seed)
         rate = self.options.synthetic_rate
-        tick = min(GENERATOR_TICK_S, 1.0 / rate)
-        most = max(1, math.ceil(2 * rate * tick))
+        tick = GENERATOR_TICK_S
+        most = max(1, math.ceil(rate * GENERATOR_SLACK_S))
         began, made = time.monotonic(), 0
         next_forget = began + 1.0
         while not self.state.stopping.wait(tick):

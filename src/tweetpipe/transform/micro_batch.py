@@ -46,13 +46,17 @@ def run_every(settings: Settings, every: float, stop: threading.Event,
               stats: TransformStats | None = None, *, master: str | None = None
               ) -> TransformStats:
     """Transform every `every` seconds on one Spark session until `stop`; one last
-    micro-batch after `stop` is set, so what was loaded before it is transformed."""
+    micro-batch after `stop` is set, so what was loaded before it is transformed. The
+    micro-batches start `every` seconds apart (one that takes longer is followed at once by
+    the next), so a tweet waits at most `every` seconds, not `every` plus a micro-batch, for
+    the one that reads it."""
     stats = stats if stats is not None else TransformStats()
     spark = spark_session.session(settings, master=master, app="tweetpipe-run-transform")
     try:
         while True:
+            began = time.monotonic()
             _one(settings, spark, stats)
-            if stop.wait(every):
+            if stop.wait(max(0.0, every - (time.monotonic() - began))):
                 _one(settings, spark, stats)  # what was loaded before the stop
                 return stats
     finally:
