@@ -9,6 +9,7 @@ import orjson
 import pytest
 from emukit import AUTH, DATA, make
 from streamkit import read_stream
+from tests.waiting import wait_until
 
 from tweetpipe.errors import ConfigError
 from tweetpipe_emulator import EndpointLimit, FaultPlan, parse_faults
@@ -94,16 +95,19 @@ def test_stream_faults_truncate_and_disconnect() -> None:
     spec = "truncate:0.3,disconnect:0.15,seed=11"
     draws = FaultPlan.draws(parse_faults(spec), "stream", "stream_sample#1", 7)
     stop = draws.index("disconnect") if "disconnect" in draws else 7
+    kinds = ["truncated" if d == "truncate" else "ok" for d in draws[:stop]]
     with make(data_files=(DATA / "streaming_output_with_error.jsonl",), faults=spec) as emu:
         r = read_stream(emu.url, "/2/tweets/sample/stream", lines=8)
-        served = emu.stream_stats("stream_sample").served
+        # a line counts as served once written: the client may read it first
+        stats = emu.stream_stats("stream_sample")
+        wait_until(lambda: len(stats.served) >= kinds.count("ok"), 5, "the lines recorded")
+        served = stats.served
     parsed: list[object] = []
     for line in r.lines:
         try:
             parsed.append(orjson.loads(line))
         except orjson.JSONDecodeError:
             parsed.append("truncated")
-    kinds = ["truncated" if d == "truncate" else "ok" for d in draws[:stop]]
     assert ["truncated" if p == "truncated" else "ok" for p in parsed[:stop]] == kinds
     assert len(served) == kinds.count("ok")
     if stop < 7:

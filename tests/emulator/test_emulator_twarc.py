@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 from emukit import DATA, TOKEN, make, unlimited
+from tests.waiting import wait_until
 
 from tweetpipe_emulator import Emulator, parse_query
 
@@ -114,7 +115,10 @@ def test_stream_rules_and_stream(tmp_path: Path) -> None:
 
         out = tmp_path / "stream.jsonl"
         twarc2(emu, tmp_path, "stream", "--limit", "4", str(out), timeout=60)
-        served = emu.stream_stats("stream_search").served
+        # a line counts as served once written: the client may read it first
+        stats = emu.stream_stats("stream_search")
+        wait_until(lambda: len(stats.served) >= 4, 5, "4 tweets recorded as served")
+        served = stats.served
     got = lines(out)
     assert len(got) == 4
     assert [t["data"]["id"] for t in got] == served[:4]

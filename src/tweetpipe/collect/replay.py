@@ -95,6 +95,8 @@ def send_split(split: Split, sink: RecordSink, stats: CollectStats) -> None:
 
 def send_encoded(messages: list[tuple[str | None, bytes]], split: Split, sink: RecordSink,
                  stats: CollectStats) -> None:
+    """Send a payload's encoded messages (`payload_messages`) to `sink`, counting the tweets
+    sent and the payload's partial errors."""
     for key, value in messages:
         sink.send(key, value)
         if key is not None:

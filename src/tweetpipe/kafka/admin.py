@@ -9,11 +9,10 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from tweetpipe import retry
+from tweetpipe import net, retry
 from tweetpipe.errors import RetryableKafkaError, last_line
 from tweetpipe.kafka.configuration import client_config
 from tweetpipe.kafka.errors import already_exists, from_kafka
-from tweetpipe.services import process
 from tweetpipe.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def _plaintext_hint(settings: Settings) -> str:
     """A broker whose port answers but which closes a PLAINTEXT client's connection may
     require TLS or SASL: say which setting that is."""
     host, port = settings.kafka_host_port
-    if settings.kafka_security_protocol != "PLAINTEXT" or not process.port_open(host, port):
+    if settings.kafka_security_protocol != "PLAINTEXT" or not net.port_open(host, port):
         return ""
     return (f"; {host}:{port} accepts connections: if its listener requires TLS or SASL, set "
             "KAFKA_SECURITY_PROTOCOL (SSL, SASL_SSL) and the KAFKA_SASL_*/KAFKA_SSL_* settings")

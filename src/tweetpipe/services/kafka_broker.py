@@ -17,7 +17,7 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from tweetpipe import retry
+from tweetpipe import net, retry
 from tweetpipe.errors import ServiceError
 from tweetpipe.kafka.configuration import client_config
 from tweetpipe.services import jars, process, system, tls
@@ -83,7 +83,7 @@ def log_file(settings: Settings) -> Path:
 def answers(settings: Settings, timeout: float = 3.0) -> bool:
     """True if a client gets cluster metadata from the configured bootstrap servers."""
     host, port = settings.kafka_host_port
-    if not process.port_open(host, port):
+    if not net.port_open(host, port):
         return False
     admin = AdminClient(client_config(settings, "tweetpipe-services", log_level=0))
     try:
@@ -128,7 +128,7 @@ def _start(settings: Settings) -> None:
 
 
 def require_free(node: Node) -> None:
-    if process.port_open(node.host, node.port):
+    if net.port_open(node.host, node.port):
         raise ServiceError(
             f"port {node.address} is taken by something that is not a Kafka broker: "
             "free it or set KAFKA_BOOTSTRAP_SERVERS to another address")
@@ -159,7 +159,7 @@ def controller_port(node: Node, *, renew: bool = True) -> int:
     it stays free (`renew`: a taken or missing one is replaced by a free port)."""
     saved = node.home / "controller.port"
     port = process.read_pid(saved)
-    if renew and (port is None or process.port_open(node.host, port)):
+    if renew and (port is None or net.port_open(node.host, port)):
         port = process.free_port(node.host)
         saved.write_text(f"{port}\n")
     if port is None:

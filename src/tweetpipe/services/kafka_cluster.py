@@ -18,7 +18,7 @@ import os
 import signal
 from pathlib import Path
 
-from tweetpipe import retry
+from tweetpipe import net, retry
 from tweetpipe.errors import ServiceError, TweetpipeError
 from tweetpipe.kafka import admin
 from tweetpipe.services import kafka_broker, process, tls
@@ -97,7 +97,7 @@ def up(settings: Settings, *, timeout: float = 180.0) -> list[ServiceStatus]:
 
 def _answers(settings: Settings, members: list[Node]) -> bool:
     """True if a Kafka cluster (not ours) answers at any of the addresses."""
-    return (any(process.port_open(n.host, n.port) for n in members)
+    return (any(net.port_open(n.host, n.port) for n in members)
             and _health(settings, members) is not None)
 
 
@@ -106,7 +106,7 @@ def _controller_ports(members: list[Node], *, renew: bool) -> dict[int, int]:
     missing or taken one is replaced by a free port; the running quorum keeps its ports."""
     ports = {n.node_id: process.read_pid(n.home / "controller.port") for n in members}
     stale = [n for n in members if ports[n.node_id] is None
-             or (renew and process.port_open(n.host, ports[n.node_id] or 0))]
+             or (renew and net.port_open(n.host, ports[n.node_id] or 0))]
     if stale and not renew:
         raise ServiceError(f"no controller port saved for node {stale[0].node_id}: stop the "
                            "cluster with `tweetpipe services down` and start it again")
@@ -184,7 +184,7 @@ def _health(settings: Settings, members: list[Node]) -> admin.ClusterHealth | No
 def _row(member: Node, health: admin.ClusterHealth | None, leader: int | None
          ) -> ServiceStatus:
     pid = node_pid(member)
-    healthy = (health is not None and process.port_open(member.host, member.port)
+    healthy = (health is not None and net.port_open(member.host, member.port)
                and (pid is None or member.node_id in health.brokers))
     owner = "ours" if pid else ("external" if healthy else None)
     detail = "quorum leader" if pid and member.node_id == leader else ""

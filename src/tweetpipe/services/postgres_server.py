@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from tweetpipe import retry
+from tweetpipe import net, retry
 from tweetpipe.errors import ServiceError, last_line
 from tweetpipe.services import process, system, tls
 from tweetpipe.services.health import ServiceStatus
@@ -78,7 +78,7 @@ def our_pid(settings: Settings) -> int | None:
 
 
 def answers(settings: Settings) -> bool:
-    return process.port_open(settings.db_host, settings.db_port)
+    return net.port_open(settings.db_host, settings.db_port)
 
 
 def status(settings: Settings) -> ServiceStatus:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tweetpipe import retry
+from tweetpipe import net, retry
 from tweetpipe.errors import ServiceError
 from tweetpipe.services import process
 from tweetpipe.settings import Settings
@@ -56,7 +56,7 @@ def stop(settings: Settings) -> None:
 
 
 def _wait_port(port: int, log: Path, timeout: float = 60) -> None:
-    retry.until(lambda: process.port_open("127.0.0.1", port), delay=0.3, timeout=timeout,
+    retry.until(lambda: net.port_open("127.0.0.1", port), delay=0.3, timeout=timeout,
                 what=f"the Spark master to listen on port {port}", error=ServiceError,
                 details=lambda: process.tail(log))
 
