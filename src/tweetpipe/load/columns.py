@@ -130,8 +130,24 @@ def _seen(s: ItemSource) -> str:
     return s.seen
 
 
-def _analysed(tags_of: Callable[[JSON], list[Any]]) -> Callable[[TweetSource], Any]:
-    return lambda t: tags_of(t.analysed_entities)
+def _hashtags(e: JSON) -> list[str]:
+    return tags(e, "hashtags", "tag")
+
+
+def _mentions(e: JSON) -> list[str]:
+    return tags(e, "mentions", "username")
+
+
+def _cashtags(e: JSON) -> list[str]:
+    return tags(e, "cashtags", "tag")
+
+
+def _own(read: Callable[[JSON], list[Any]]) -> Callable[[TweetSource], Any]:
+    return lambda t: t.entity_values(read, analysed=False)
+
+
+def _analysed(read: Callable[[JSON], list[Any]]) -> Callable[[TweetSource], Any]:
+    return lambda t: t.entity_values(read, analysed=True)
 
 
 def _error(key: str) -> Callable[[ErrorSource], Any]:
@@ -164,10 +180,10 @@ TWEETS = TableSpec("tweet_merge", "tweet_id", newest="served_at", sequenced=True
     Column("impression_count", "bigint", _metric("impression_count")),
     Column("referenced_types", "text[]", lambda t: [r.get("type") for r in t.refs]),
     Column("referenced_ids", "bigint[]", lambda t: [r.get("id") for r in t.refs]),
-    Column("hashtags", "text[]", lambda t: t.tags("hashtags", "tag")),
-    Column("mentions", "text[]", lambda t: t.tags("mentions", "username")),
-    Column("cashtags", "text[]", lambda t: t.tags("cashtags", "tag")),
-    Column("urls", "text[]", lambda t: expanded_urls(t.entities)),
+    Column("hashtags", "text[]", _own(_hashtags)),
+    Column("mentions", "text[]", _own(_mentions)),
+    Column("cashtags", "text[]", _own(_cashtags)),
+    Column("urls", "text[]", _own(expanded_urls)),
     Column("media_keys", "text[]", lambda t: items(t.attachments.get("media_keys"))),
     Column("media_types", "text[]", lambda t: [m.get("type")
                                                for m in objs(t.attachments.get("media"))]),
@@ -191,9 +207,9 @@ TWEETS = TableSpec("tweet_merge", "tweet_id", newest="served_at", sequenced=True
     Column("served_at", "timestamptz", lambda t: t.served),
     Column("analysed_text", "text", lambda t: t.analysed[0]),
     Column("analysis_text", "text", lambda t: full_text(t.analysed[1])),
-    Column("analysis_hashtags", "text[]", _analysed(lambda e: tags(e, "hashtags", "tag"))),
-    Column("analysis_mentions", "text[]", _analysed(lambda e: tags(e, "mentions", "username"))),
-    Column("analysis_cashtags", "text[]", _analysed(lambda e: tags(e, "cashtags", "tag"))),
+    Column("analysis_hashtags", "text[]", _analysed(_hashtags)),
+    Column("analysis_mentions", "text[]", _analysed(_mentions)),
+    Column("analysis_cashtags", "text[]", _analysed(_cashtags)),
     Column("analysis_urls", "text[]", _analysed(expanded_urls)),
 ))
 

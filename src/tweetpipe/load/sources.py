@@ -12,6 +12,7 @@ its own (`own`). A long post's text and entities are its `note_tweet`'s.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -61,8 +62,8 @@ class TweetSource:
     it is made (every part is read by some column; plain attributes cost less than cached
     properties, which lock on every read before Python 3.12)."""
 
-    __slots__ = ("analysed", "analysed_entities", "attachments", "author", "collected", "edits",
-                 "entities", "geo", "id", "metrics", "record", "refs", "served", "where")
+    __slots__ = ("_read", "analysed", "analysed_entities", "attachments", "author", "collected",
+                 "edits", "entities", "geo", "id", "metrics", "record", "refs", "served", "where")
 
     def __init__(self, record: JSON, id: int, where: Coordinates, collected: str,
                  served: str) -> None:
@@ -83,6 +84,7 @@ class TweetSource:
         #: the tweet it is the text of
         self.analysed: tuple[str, JSON] = self._analysed()
         self.analysed_entities: JSON = text_entities(self.analysed[1])
+        self._read: dict[Callable[[JSON], list[Any]], list[Any]] = {}
 
     def _analysed(self) -> tuple[str, JSON]:
         retweeted = [r for r in self.refs if r.get("type") == "retweeted"]
@@ -93,8 +95,16 @@ class TweetSource:
             return RETWEETED_ORIGINAL, original
         return TRUNCATED_RETWEET, self.record
 
-    def tags(self, kind: str, key: str) -> list[str]:
-        return tags(self.entities, kind, key)
+    def entity_values(self, read: Callable[[JSON], list[Any]], *, analysed: bool) -> list[Any]:
+        """`read` of the entities of the tweet's own text, or of the analysed text's; read
+        once when they are the same entities (every tweet but a retweet)."""
+        entities = self.analysed_entities if analysed else self.entities
+        if entities is not self.entities:
+            return read(entities)
+        found = self._read.get(read)
+        if found is None:
+            found = self._read[read] = read(entities)
+        return found
 
     def text(self) -> Any:
         return full_text(self.record)
