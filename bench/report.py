@@ -157,8 +157,20 @@ def load_rows(load: Mapping[str, Any]) -> list[Row]:
     for name, facts in (load.get("loaders") or {}).items():
         share = facts.get("ratio_to_copy")
         found.append((f"load: {name}", how, f"{fmt_rate(facts.get('tweets_per_s'))}"
-                      + (f" ({fmt_ratio(share)})" if share is not None else "")))
+                      + (f" ({fmt_ratio(share)})" if share is not None else "")
+                      + cpu_text(facts.get("cpu") or {}, load.get("cpus"))))
     return found
+
+
+def cpu_text(cpu: Mapping[str, Any], cpus: int | None) -> str:
+    """'; CPU 358 µs/tweet (loader 207, postgresql 129, kafka 21): at most 5,587/s on 2
+    cores' from bench/load.py's `cpu_per_tweet`, or '' without it."""
+    per = cpu.get("us_per_tweet")
+    if not per:
+        return ""
+    parts = ", ".join(f"{name} {value:,.0f}" for name, value in per.items())
+    return (f"; CPU {cpu['total_us_per_tweet']:,.0f} µs/tweet ({parts}): at most "
+            f"{fmt_rate(cpu.get('ceiling_per_s'))} on {cpus} cores")
 
 
 def end_to_end_rows(runs: Sequence[Mapping[str, Any]]) -> list[Row]:
@@ -297,6 +309,7 @@ def targets(results: Mapping[str, Any]) -> list[str]:
         if share is not None:
             lines.append(f"- produce >= 50 % of ProducerPerformance: {name} "
                          f"{fmt_ratio(share)}: {'met' if share >= 0.5 else 'NOT met'}")
+    lines += _load_targets(results.get("load") or {})
     e2e = results.get("end_to_end") or {}
     if e2e.get("runs"):
         top = e2e.get("highest_sustained")
@@ -315,6 +328,24 @@ def targets(results: Mapping[str, Any]) -> list[str]:
         lines.append("- memory flat over the long run: "
                      + ("met" if not growing else f"NOT met: {', '.join(growing)} grew"))
     return ["## Targets", "", *lines, ""] if lines else []
+
+
+def _load_targets(load: Mapping[str, Any]) -> list[str]:
+    """tweetpipe's loaders against 60 % of the bare COPY, each with the share of it that its
+    CPU time per tweet allows on this machine's cores (the machine's limit)."""
+    loaders = load.get("loaders") or {}
+    copy = (loaders.get("copy") or {}).get("tweets_per_s")
+    lines = []
+    for name, facts in loaders.items():
+        share = facts.get("ratio_to_copy")
+        if not name.startswith("tweetpipe") or share is None:
+            continue
+        ceiling = (facts.get("cpu") or {}).get("ceiling_per_s")
+        limit = (f" (its CPU time per tweet allows at most {fmt_ratio(ratio(ceiling, copy))} "
+                 f"on {load.get('cpus')} cores)" if ceiling and copy else "")
+        lines.append(f"- load >= 60 % of a bare COPY: {name} {fmt_ratio(share)}: "
+                     f"{'met' if share >= 0.6 else 'NOT met'}{limit}")
+    return lines
 
 
 def _errors(results: Mapping[str, Any]) -> list[str]:

@@ -3,6 +3,8 @@ rows tweetpipe's loader stores, from the same real-shaped messages."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench import load
@@ -34,6 +36,17 @@ def test_every_loader_of_the_benchmark_stores_the_same_rows(stack: Settings) -> 
     assert found["same_rows"] and found["seed_rows_match"]
     for result in found["loaders"].values():
         assert result["tweets"] == 2_000 and result["tweets_per_s"] > 0
+        assert result["cpu"]["us_per_tweet"]["postgresql"] > 0  # the server's work is seen
+    assert found["loaders"]["tweetpipe_1"]["cpu"]["us_per_tweet"]["kafka"] > 0
+    assert "kafka" not in found["loaders"]["copy"]["cpu"]["us_per_tweet"]  # read untimed
+
+
+def test_cpu_per_tweet_and_the_ceiling_it_allows() -> None:
+    found = load.cpu_per_tweet({"loader": 2.0, "postgresql": 1.0, "kafka": 0.5}, 10_000)
+    assert found["us_per_tweet"] == {"loader": 200.0, "postgresql": 100.0, "kafka": 50.0}
+    assert found["total_us_per_tweet"] == 350.0
+    cores = os.cpu_count() or 1
+    assert found["ceiling_per_s"] == round(cores / 350e-6)
 
 
 def test_real_shaped_messages_are_real_tweets_with_fresh_ids() -> None:

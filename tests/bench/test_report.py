@@ -132,3 +132,21 @@ def test_targets_say_met_or_not() -> None:
     assert "NOT met; highest sustained: 2,000/s" in lines
     assert "1,000,000 rows: 4%: met" in lines
     assert "NOT met: emulator grew" in lines
+
+
+def test_load_rows_and_target_show_the_cpu_ceiling() -> None:
+    cpu = {"us_per_tweet": {"loader": 200.0, "postgresql": 130.0, "kafka": 20.0},
+           "total_us_per_tweet": 350.0, "ceiling_per_s": 5714}
+    load = {"messages": 50_000, "mean_message_bytes": 6120, "cpus": 2, "loaders": {
+        "copy": {"tweets_per_s": 10_000, "ratio_to_copy": 1.0},
+        "tweetpipe_1": {"tweets_per_s": 4_500, "ratio_to_copy": 0.45, "cpu": cpu},
+        "tweetpipe_2": {"tweets_per_s": 6_500, "ratio_to_copy": 0.65, "cpu": cpu}}}
+    rows = dict((name, result) for name, _, result in report.load_rows(load))
+    assert rows["load: tweetpipe_1"] == (
+        "4,500/s (45%); CPU 350 µs/tweet (loader 200, postgresql 130, kafka 20): at most "
+        "5,714/s on 2 cores")
+    assert rows["load: copy"] == "10,000/s (100%)"
+    lines = report.targets({"load": load})
+    assert lines[2] == ("- load >= 60 % of a bare COPY: tweetpipe_1 45%: NOT met (its CPU time "
+                        "per tweet allows at most 57% on 2 cores)")
+    assert lines[3].startswith("- load >= 60 % of a bare COPY: tweetpipe_2 65%: met")
