@@ -4,7 +4,7 @@ docs/benchmarks.json.
 
     .venv/bin/python -m bench [--sections produce,load,end_to_end,transform] [--count N]
         [--rates 500,1000,2000,4000,6000] [--seconds S] [--long-seconds S]
-        [--transform-rows N]
+        [--transform-every S] [--transform-rows N]
 
 Machines are shared and noisy: read the ratios within one run, not the absolutes.
 """
@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=20.0, help="measured window per rate")
     p.add_argument("--long-seconds", type=float, default=300.0,
                    help="the long run at the highest sustained rate (0: none)")
+    p.add_argument("--transform-every", type=float, default=end_to_end.TRANSFORM_EVERY_S,
+                   help="end to end: seconds between micro-batch starts (tweetpipe run's "
+                        "--transform-every)")
     p.add_argument("--transform-rows", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, default=DOCS, help="where benchmarks.md/.json go")
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
             "load": lambda: _load(settings, args.load_count, messages),
             "end_to_end": lambda: end_to_end.run(
                 settings, [int(r) for r in args.rates.split(",")], args.seconds,
-                args.long_seconds, sampler),
+                args.long_seconds, sampler, args.transform_every),
             "transform": lambda: transform_bench.run(settings, args.transform_rows),
         }
         for name in sections:

@@ -48,13 +48,13 @@ log = logging.getLogger(__name__)
 TOKEN_ENV = "TWEETPIPE_EMULATOR_TOKEN"
 WARM_TIMEOUT_S = 240.0
 ARRIVAL_TIMEOUT_S = 90.0
-TRANSFORM_EVERY_S = 5.0  # tweetpipe run's default
+TRANSFORM_EVERY_S = live.RunOptions({}).transform_every  # tweetpipe run's default
 SETTLE_S = 5.0
 DRAIN_TIMEOUT_S = 120.0
 
 
 def run(settings: Settings, rates: list[int], seconds: float, long_seconds: float,
-        sampler: Sampler) -> dict[str, Any]:
+        sampler: Sampler, transform_every: float = TRANSFORM_EVERY_S) -> dict[str, Any]:
     """Every rate on one `tweetpipe run` (one warm Spark session, as a live run has), the
     emulator restarted at each rate on the same port; between rates the pipeline drains."""
     own = isolated(settings, "e2e")
@@ -66,7 +66,7 @@ def run(settings: Settings, rates: list[int], seconds: float, long_seconds: floa
     thread = threading.Thread(
         target=live.run, name="bench-run", daemon=True,
         args=(run_settings, live.RunOptions({"source": "stream"},
-                                            transform_every=TRANSFORM_EVERY_S, port=None),
+                                            transform_every=transform_every, port=None),
               stop), kwargs={"on_event": log.info})
     runs: list[dict[str, Any]] = []
     long_run = None
@@ -87,7 +87,7 @@ def run(settings: Settings, rates: list[int], seconds: float, long_seconds: floa
     finally:
         stop.set()
         thread.join(timeout=300)
-    return {"runs": runs, "long_run": long_run, "transform_every_s": TRANSFORM_EVERY_S,
+    return {"runs": runs, "long_run": long_run, "transform_every_s": transform_every,
             "highest_sustained": max((r["offered"] for r in runs if r.get("sustained")),
                                      default=None)}
 

@@ -260,10 +260,11 @@ METHOD = """\
 - **Produce**: each producer to a topic of its own, timed from the first send to the last
   acknowledgement; Kafka's `ProducerPerformance` at `--record-size` = the messages' mean size,
   the same count, tweetpipe's producer settings (acks=all, idempotent, zstd, linger 20 ms).
-- **End to end**: one `tweetpipe run stream` (collector, loader, transform micro-batches every
-  5 s on one warm Spark session, each a process of its own) on a topic and schema of its own,
-  against the emulator's synthetic filtered stream (`--synthetic RATE`, its own process, a
-  rule matching every synthetic tweet), restarted at each offered rate on the same port. At
+- **End to end**: one `tweetpipe run stream` (collector, loader, transform micro-batches
+  started every `--transform-every` seconds, 5 by default, on one warm Spark session, each a
+  process of its own) on a topic and schema of its own, against the emulator's synthetic
+  filtered stream (`--synthetic RATE`, its own process, a rule matching every synthetic
+  tweet), restarted at each offered rate on the same port. At
   each rate, once its tweets arrive and 5 s settled, a window is measured; then the emulator
   stops and the pipeline drains before the next rate. Latencies are per tweet collected in
   the window, from its `collected_at` (provenance) to the commit of its `tweet_merge` row and
@@ -372,10 +373,12 @@ def _end_to_end_details(e2e: Mapping[str, Any]) -> list[str]:
     if not measured:
         return []
     top = max(measured, key=lambda r: r["offered"])
+    every = e2e.get("transform_every_s")
     lines = ["## End to end", "",
              "Highest sustained rate: " + (f"{e2e['highest_sustained']:,} tweets/s."
                                           if e2e.get("highest_sustained")
-                                          else "none of the rates tried."), "",
+                                          else "none of the rates tried.")
+             + (f" Micro-batches started every {every:g} s." if every else ""), "",
              f"Where the time goes at {top['offered']:,}/s offered (CPU seconds per process in "
              f"the {top['seconds']:.0f} s window, share of 2 cores):", "",
              "| process | CPU | share |", "|---|---|---|",

@@ -21,7 +21,7 @@ from tweetpipe_emulator.store import LoadReport, TweetStore
 GENERATOR_TICK_S = 0.01
 #: how far behind the offered rate the generator may fall and still catch up (beyond, the
 #: tweets due are given up: the process cannot make the rate)
-GENERATOR_SLACK_S = 0.25
+GENERATOR_SLACK_S = 1.0
 
 
 class Emulator:
