@@ -336,15 +336,26 @@ class Loader:
             return None
 
 
+_collections_lock = threading.Lock()
+_collections_raised: list[tuple[int, ...]] = []  # the thresholds before, once per loader running
+
+
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """Raise the collector's first threshold to GC_THRESHOLD meanwhile (never lower it)."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    """Raise the collector's first threshold to GC_THRESHOLD (never lower it) while a loader
+    runs; the thresholds of before come back when the last loader of the process stops."""
+    with _collections_lock:
+        before = gc.get_threshold()
+        _collections_raised.append(before)
+        gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _collections_lock:
+            first = _collections_raised[0]
+            _collections_raised.pop()
+            if not _collections_raised:
+                gc.set_threshold(*first)
 
 
 def _is_outage(exc: BaseException) -> bool:
