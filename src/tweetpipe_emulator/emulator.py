@@ -22,6 +22,8 @@ GENERATOR_TICK_S = 0.01
 #: how far behind the offered rate the generator may fall and still catch up (beyond, the
 #: tweets due are given up: the process cannot make the rate)
 GENERATOR_SLACK_S = 1.0
+#: a tick makes at most this many ticks' worth of tweets (catching up over several ticks)
+GENERATOR_CATCH_UP = 4
 
 
 class Emulator:
@@ -83,21 +85,23 @@ class Emulator:
     def _generate(self) -> None:
         """Keep the offered rate: every tick, make the tweets due since the start in one batch
         (one lock, one wake-up of the streams), so thousands per second are not capped by the
-        cost of a wait per tweet. A tick late by a thread switch or two catches up; one that
-        finds more than GENERATOR_SLACK_S worth due makes only that much: when the process
-        cannot make the rate, it falls short instead of starving its own HTTP threads."""
+        cost of a wait per tweet. A late tick catches up over the next ones (at most
+        GENERATOR_CATCH_UP ticks' worth each, so no batch holds the store long); tweets due
+        more than GENERATOR_SLACK_S ago are given up: when the process cannot make the rate,
+        it falls short instead of starving its own HTTP threads."""
         source = SyntheticSource(self.options.seed)
         rate = self.options.synthetic_rate
-        tick = GENERATOR_TICK_S
-        most = max(1, math.ceil(rate * GENERATOR_SLACK_S))
+        most = max(1, math.ceil(rate * GENERATOR_TICK_S * GENERATOR_CATCH_UP))
+        slack = max(most, math.ceil(rate * GENERATOR_SLACK_S))
         began, made = time.monotonic(), 0
         next_forget = began + 1.0
-        while not self.state.stopping.wait(tick):
+        while not self.state.stopping.wait(GENERATOR_TICK_S):
             now = time.monotonic()
             due = int((now - began) * rate) - made
-            if due > most:  # behind: give the rest up rather than catch up in one go
-                made += due - most
-                due = most
+            if due > slack:  # too far behind: give those up rather than catch up
+                made += due - slack
+                due = slack
+            due = min(due, most)
             if due > 0:
                 self.generate(source, due, forget=now >= next_forget)
                 made += due
