@@ -336,26 +336,35 @@ class Loader:
             return None
 
 
-_collections_lock = threading.Lock()
-_collections_raised: list[tuple[int, ...]] = []  # the thresholds before, once per loader running
+@dataclass
+class _Collections:
+    """The loaders running in this process, and the collector's thresholds before the first."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    loaders: int = 0
+    before: tuple[int, ...] = ()
+
+
+_collections = _Collections()
 
 
 @contextlib.contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Raise the collector's first threshold to GC_THRESHOLD (never lower it) while a loader
     runs; the thresholds of before come back when the last loader of the process stops."""
-    with _collections_lock:
-        before = gc.get_threshold()
-        _collections_raised.append(before)
-        gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    with _collections.lock:
+        if _collections.loaders == 0:
+            _collections.before = gc.get_threshold()
+            gc.set_threshold(max(_collections.before[0], GC_THRESHOLD),
+                             *_collections.before[1:])
+        _collections.loaders += 1
     try:
         yield
     finally:
-        with _collections_lock:
-            first = _collections_raised[0]
-            _collections_raised.pop()
-            if not _collections_raised:
-                gc.set_threshold(*first)
+        with _collections.lock:
+            _collections.loaders -= 1
+            if _collections.loaders == 0:
+                gc.set_threshold(*_collections.before)
 
 
 def _is_outage(exc: BaseException) -> bool:

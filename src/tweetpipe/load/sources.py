@@ -143,12 +143,10 @@ def delivered_tweet(record: JSON) -> JSON:
     tweet = record.copy()
     for key in MERGED_KEYS:
         tweet.pop(key, None)
-    attachments = tweet.get("attachments")
-    if isinstance(attachments, dict) and ("media" in attachments or "polls" in attachments):
-        tweet["attachments"] = _without(attachments, "media", "polls")
-    geo = tweet.get("geo")
-    if isinstance(geo, dict) and "place" in geo:
-        tweet["geo"] = _without(geo, "place")
+    if "attachments" in tweet:
+        tweet["attachments"] = _without(tweet["attachments"], "media", "polls")
+    if "geo" in tweet:
+        tweet["geo"] = _without(tweet["geo"], "place")
     if isinstance(tweet.get("referenced_tweets"), list):
         tweet["referenced_tweets"] = [_without(r, "tweet") for r in tweet["referenced_tweets"]]
     entities = tweet.get("entities")
