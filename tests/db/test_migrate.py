@@ -73,3 +73,20 @@ def test_the_package_migrations_apply_once(stack: Settings) -> None:
     assert db.migrate(settings) == []
     assert [v for v, _ in ledger(settings)] == [m.version for m in migrations()]
     assert all(c for _, c in ledger(settings))
+
+
+def test_the_tweets_are_compressed_with_lz4(stack: Settings) -> None:
+    settings = isolated(stack)
+    db.migrate(settings)
+    big = '{"text": "%s"}' % " ".join(str(n) for n in range(2_000))  # over 2 kB: compressed
+    with db.connect(settings, autocommit=True) as conn:
+        conn.execute("INSERT INTO tweet_included (tweet_id, seen_at, raw)"
+                     " VALUES (1, now(), %s::jsonb)", (big,))
+        found = conn.execute("SELECT pg_column_compression(raw) FROM tweet_included").fetchone()
+        unset = conn.execute(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0"
+            " AND c.relname IN ('tweet_merge', 'tweet_included', 'tweet_author')"
+            " AND a.atttypid = 'jsonb'::regtype AND a.attcompression <> 'l'").fetchone()
+    assert found == ("lz4",)
+    assert unset == (0,)
