@@ -15,7 +15,7 @@ from tweetpipe.errors import ConfigError
 from tweetpipe_emulator.options import EmulatorOptions
 from tweetpipe_emulator.server import EmulatorServer
 from tweetpipe_emulator.state import EmulatorState, StreamEndpointStats
-from tweetpipe_emulator.store import LoadReport, TweetStore
+from tweetpipe_emulator.store import Entry, LoadReport, TweetStore
 
 #: how often the synthetic generator makes the tweets that are due
 GENERATOR_TICK_S = 0.01
@@ -113,28 +113,28 @@ class Emulator:
         """The generator's step: `count` tweets from `source`; with `forget`, the generator's
         tweets created more than `synthetic_keep_s` before the newest are forgotten (X's
         backfill reaches back 5 minutes: the default window). Returns the new tweets' ids."""
-        added = self.add_synthetic(source, count)
-        for tid in added:
-            entry = self.state.store.entries.get(int(tid))
-            if entry is not None and entry.created_at is not None:
-                self._generated.append((entry.created_at, entry.id))
+        added = self._add_synthetic(source, count)
+        self._generated.extend((e.created_at, e.id) for e in added if e.created_at is not None)
         if forget and self._generated:
             keep, newest = timedelta(seconds=self.options.synthetic_keep_s), self._generated[-1][0]
             old = []
             while self._generated and newest - self._generated[0][0] > keep:
                 old.append(self._generated.popleft()[1])
             self.state.store.forget(old)
-        return added
+        return [str(e.id) for e in added]
 
     def add_synthetic(self, source: SyntheticSource, count: int = 1) -> list[str]:
         """Generate `count` tweets from `source` into the store now; returns their ids."""
+        return [str(e.id) for e in self._add_synthetic(source, count)]
+
+    def _add_synthetic(self, source: SyntheticSource, count: int) -> list[Entry]:
         made = [source.make() for _ in range(count)]
         store = self.state.store
         with store.lock:
             for _, includes in made:
                 store.add_includes(includes)
             added = store.add_tweets([tweet for tweet, _ in made], streamed=True)
-        return [str(i) for i in added]
+            return [store.entries[i] for i in added]
 
     # -- introspection ----------------------------------------------------------------------
     @property
