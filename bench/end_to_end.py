@@ -21,6 +21,7 @@ tweet_transformed with p99 < 10 s (a pipeline that falls behind shows as growing
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -139,6 +140,8 @@ class Emulator:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Emulator:
+        rule = match_all_rule()  # before the emulator serves: the collector, reconnecting, must
+        # not find it without a rule (409, and the collector stops) for longer than a request
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tweetpipe_emulator", "--port", str(self.port),
              "--synthetic", str(self.rate), "--synthetic-keep", str(EMULATOR_KEEP_S),
@@ -149,7 +152,7 @@ class Emulator:
         if not line:
             self.proc.wait(timeout=10)
             raise RuntimeError(f"the emulator did not start (exit {self.proc.returncode})")
-        add_rule(str(orjson.loads(line)["url"]), self.token)
+        add_rule(str(orjson.loads(line)["url"]), self.token, rule)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -173,18 +176,20 @@ def _drain(settings: Settings, timeout: float = DRAIN_TIMEOUT_S) -> float:
     return timeout
 
 
-def add_rule(url: str, token: str) -> None:
-    """A filtered-stream rule that matches every synthetic tweet (the emulator's own
-    `match_all_query` over the first tweets of its seed)."""
+def add_rule(url: str, token: str, rule: str) -> None:
+    """Add the filtered-stream rule `rule`."""
     response = httpx.post(f"{url}/2/tweets/search/stream/rules",
                           headers={"Authorization": f"Bearer {token}"},
-                          json={"add": [{"value": match_all_rule(), "tag": "bench"}]})
+                          json={"add": [{"value": rule, "tag": "bench"}]})
     body = response.json()
     if response.status_code >= 300 or body.get("meta", {}).get("summary", {}).get("valid") != 1:
         raise RuntimeError(f"the emulator refused the rule: {body}")
 
 
+@functools.cache
 def match_all_rule(sample: int = 2000) -> str:
+    """A rule that matches every synthetic tweet (the emulator's own `match_all_query` over
+    the first tweets of its seed)."""
     from tweetpipe.collect.synthetic import SyntheticSource
     from tweetpipe_emulator import Emulator, EmulatorOptions
     from tweetpipe_emulator.cli import match_all_query

@@ -3,7 +3,10 @@
 Each process gets a label from its command line (collector, loader, transform driver, Spark
 JVM, emulator, Kafka, PostgreSQL, producers, the bench itself); a label's figure is the sum
 over its processes. RSS for all; PostgreSQL's many processes share their buffers, so its
-figure is PSS (each shared page split among its sharers), which sums truthfully.
+figure is PSS (each shared page split among its sharers), which sums truthfully. Whether memory
+grows is judged on private memory: RSS, and for PostgreSQL USS. Its PSS also grows while its
+live backends touch more of the shared buffers, a fixed allocation (`shared_buffers`), which is
+not growth.
 """
 
 from __future__ import annotations
@@ -49,12 +52,13 @@ def label_of(cmdline: list[str], name: str) -> str | None:
 class Sampler:
     """Samples this process, its descendants (emulator, components, Spark, Kafka, producers)
     and the PostgreSQL server `postgres_pid` names (with its backends), never another job's.
-    `phase` names what the bench is doing; samples are (time, phase, pid, label, bytes, cpu)."""
+    `phase` names what the bench is doing; samples are (time, phase, pid, label, bytes,
+    private bytes, cpu)."""
 
     every: float = 1.0
     phase: str = "start"
     postgres_pid: Callable[[], int | None] = lambda: None
-    samples: list[tuple[float, str, int, str, int, float]] = field(default_factory=list)
+    samples: list[tuple[float, str, int, str, int, int, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def _ours(self) -> list[psutil.Process]:
@@ -78,10 +82,9 @@ class Sampler:
                     label = "bench" if proc.pid == me else label_of(kept.cmdline(), kept.name())
                     if label is None:
                         continue
-                    memory = (kept.memory_full_info().pss if label == "postgresql"
-                              else kept.memory_info().rss)
+                    memory, private = _memory(kept, label)
                     times = kept.cpu_times()
-                    self.samples.append((now, self.phase, proc.pid, label, memory,
+                    self.samples.append((now, self.phase, proc.pid, label, memory, private,
                                          times.user + times.system))
                 except psutil.Error:
                     continue
@@ -104,12 +107,14 @@ class Sampler:
         finally:
             self.phase = before
 
-    def totals(self, phase: str | None = None) -> dict[str, list[tuple[float, int]]]:
-        """Per label, (time, bytes summed over its processes) at each sample."""
+    def totals(self, phase: str | None = None, *,
+               private: bool = False) -> dict[str, list[tuple[float, int]]]:
+        """Per label, (time, bytes summed over its processes) at each sample: all their
+        memory, or with `private` their private memory only."""
         summed: dict[str, dict[float, int]] = defaultdict(lambda: defaultdict(int))
-        for t, p, _, label, memory, _ in self.samples:
+        for t, p, _, label, memory, own, _ in self.samples:
             if phase is None or p == phase:
-                summed[label][t] += memory
+                summed[label][t] += own if private else memory
         return {label: sorted(by_time.items()) for label, by_time in summed.items()}
 
     def cpu_between(self, start: float, end: float) -> dict[str, float]:
@@ -117,7 +122,7 @@ class Sampler:
         its last sample in the span minus its first, summed per label."""
         first: dict[int, float] = {}
         last: dict[int, tuple[str, float]] = {}
-        for t, _, pid, label, _, cpu in self.samples:
+        for t, _, pid, label, _, _, cpu in self.samples:
             if start <= t <= end:
                 first.setdefault(pid, cpu)
                 last[pid] = (label, cpu)
@@ -128,12 +133,21 @@ class Sampler:
 
     def summary(self, long_phase: str | None) -> dict[str, Any]:
         peaks: dict[str, dict[str, Any]] = {}
-        phases = {(t, label): p for t, p, _, label, _, _ in self.samples}
+        phases = {(t, label): p for t, p, _, label, _, _, _ in self.samples}
         for label, series in self.totals().items():
             t, peak = max(series, key=lambda item: item[1])
             peaks[label] = {"peak": peak, "phase": phases[(t, label)]}
         flatness = {}
         if long_phase:
             flatness = {label: growth([(t, float(b)) for t, b in series])
-                        for label, series in self.totals(long_phase).items()}
+                        for label, series in self.totals(long_phase, private=True).items()}
         return {"peaks": peaks, "flatness": flatness, "every_s": self.every}
+
+
+def _memory(proc: psutil.Process, label: str) -> tuple[int, int]:
+    """(memory, private memory) of a process: PSS and USS for PostgreSQL's, else RSS twice."""
+    if label == "postgresql":
+        found = proc.memory_full_info()
+        return found.pss, found.uss
+    rss = proc.memory_info().rss
+    return rss, rss

@@ -106,15 +106,17 @@ def test_cpu_and_memory_per_label_from_samples() -> None:
     from bench.memory import Sampler
 
     sampler = Sampler()
-    # (time, phase, pid, label, bytes, cpu seconds so far): two loader processes, one of which
-    # exits mid-window (its CPU must not turn negative), and a collector
+    # (time, phase, pid, label, bytes, private bytes, cpu seconds so far): two loader
+    # processes, one of which exits mid-window (its CPU must not turn negative), and a collector
     sampler.samples += [
-        (0.0, "long run", 1, "loader", 100, 10.0), (0.0, "long run", 2, "loader", 50, 5.0),
-        (0.0, "long run", 3, "collector", 70, 1.0),
-        (1.0, "long run", 1, "loader", 110, 11.5), (1.0, "long run", 3, "collector", 70, 1.25),
+        (0.0, "long run", 1, "loader", 100, 80, 10.0), (0.0, "long run", 2, "loader", 50, 40, 5.0),
+        (0.0, "long run", 3, "collector", 70, 70, 1.0),
+        (1.0, "long run", 1, "loader", 110, 90, 11.5),
+        (1.0, "long run", 3, "collector", 70, 70, 1.25),
     ]
     assert sampler.cpu_between(0.0, 1.0) == {"loader": 1.5, "collector": 0.2}
     assert sampler.totals("long run")["loader"] == [(0.0, 150), (1.0, 110)]
+    assert sampler.totals("long run", private=True)["loader"] == [(0.0, 120), (1.0, 90)]
     assert sampler.summary(None)["peaks"]["loader"] == {"peak": 150, "phase": "long run"}
 
 
