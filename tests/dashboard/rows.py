@@ -1,8 +1,9 @@
-"""Rows for the dashboard tests: transformed tweets inserted as the transform writes them, and
-their minutes' trends recomputed by the transform's own `trends.refresh`."""
+"""Rows for the dashboard tests: transformed tweets written as the transform writes them (a
+staging table, then its `upsert_from_stage`, which updates the trends)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from psycopg import sql
 
 from tweetpipe import db
 from tweetpipe.settings import Settings
-from tweetpipe.transform import trends
+from tweetpipe.transform.batch_job import STAGE_PREFIX, upsert_from_stage
 
 
 @dataclass
@@ -37,18 +38,19 @@ COLUMNS = ("tweet_id", "created_at", "minute", "author_username", "lang", "text"
 
 
 def add(settings: Settings, tweets: list[Tweet]) -> None:
-    """Insert `tweets` into tweet_transformed and refresh their minutes' trends."""
-    insert = sql.SQL("INSERT INTO tweet_transformed ({}) VALUES ({})").format(
-        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+    """Write `tweets` to tweet_transformed and their trends, as the transform does."""
+    stage = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
+    insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        sql.Identifier(stage), sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
         sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)))
     with db.connect(settings) as conn, conn.transaction():
+        conn.execute(sql.SQL("CREATE TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)")
+                     .format(sql.Identifier(stage)))
         for t in tweets:
             conn.execute(insert, (t.tweet_id, t.minute + timedelta(seconds=7), t.minute,
                                   t.author, "en", t.clean_text, t.clean_text, t.hashtags,
                                   t.mentions, t.sentiment, t.label, t.tweet_id, 1))
-        minutes = sorted({t.minute for t in tweets})
-        trends.refresh(conn, sql.SQL("SELECT unnest({}::timestamptz[]) AS minute").format(
-            sql.Literal(minutes)))
+        upsert_from_stage(conn, stage)
 
 
 def burst(first_id: int, minute: datetime, n: int, *, tag: str = "python",

@@ -6,7 +6,7 @@
 2. Read the rows loaded since (load_seq in (watermark, upper]) over JDBC, partitioned on
    load_seq with bounds from the data, and enrich them in Spark.
 3. Write the result to a fresh staging table over JDBC, then in ONE PostgreSQL transaction:
-   upsert tweet_transformed from staging, recompute the trend minutes touched, advance the
+   upsert tweet_transformed from staging, update the trends by what it changed, advance the
    watermark, drop the staging table. A crash before that commit leaves the watermark where it
    was, so the next run redoes the same rows: nothing duplicated, nothing skipped.
 """
@@ -105,15 +105,16 @@ def write_stage(settings: Settings, rows: Any, stage: str) -> None:
 
 
 def upsert_from_stage(conn: psycopg.Connection[Any], stage: str) -> int:
-    """Upsert staged rows into tweet_transformed, refresh their trend minutes, drop the stage."""
+    """Upsert staged rows into tweet_transformed, update the trends by what changed, drop the
+    stage."""
     stage_id = sql.Identifier(stage)
     columns = [r[0] for r in conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'tweet_transformed'"
         " AND table_schema = current_schema() AND column_name <> 'transformed_at'"
         " ORDER BY ordinal_position").fetchall()]
-    upserted = Upsert("tweet_transformed", "tweet_id", columns, newest="load_seq",
-                      touched={"transformed_at": sql.SQL("now()")}).run(conn, stage_id)
-    trends.refresh(conn, sql.SQL("SELECT DISTINCT minute FROM {}").format(stage_id))
+    upsert = Upsert("tweet_transformed", "tweet_id", columns, newest="load_seq",
+                    touched={"transformed_at": sql.SQL("now()")})
+    upserted = trends.apply(conn, stage_id, lambda: upsert.run(conn, stage_id))
     conn.execute(sql.SQL("DROP TABLE {}").format(stage_id))
     return upserted
 
