@@ -4,9 +4,9 @@ Each process gets a label from its command line (collector, loader, transform dr
 JVM, emulator, Kafka, PostgreSQL, producers, the bench itself); a label's figure is the sum
 over its processes. RSS for all; PostgreSQL's many processes share their buffers, so its
 figure is PSS (each shared page split among its sharers), which sums truthfully. Whether memory
-grows is judged on private memory: RSS, and for PostgreSQL USS. Its PSS also grows while its
-live backends touch more of the shared buffers, a fixed allocation (`shared_buffers`), which is
-not growth.
+grows is judged on private memory: RSS, and for PostgreSQL PSS without its shared memory. Its
+PSS also grows while its live backends touch more of the shared buffers, a fixed allocation
+(`shared_buffers`), which is not growth.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]
@@ -145,9 +146,25 @@ class Sampler:
 
 
 def _memory(proc: psutil.Process, label: str) -> tuple[int, int]:
-    """(memory, private memory) of a process: PSS and USS for PostgreSQL's, else RSS twice."""
-    if label == "postgresql":
-        found = proc.memory_full_info()
-        return found.pss, found.uss
-    rss = proc.memory_info().rss
-    return rss, rss
+    """(memory, private memory) of a process: for PostgreSQL's, PSS and PSS without its shared
+    memory (the buffers), else RSS twice."""
+    if label != "postgresql":
+        rss = proc.memory_info().rss
+        return rss, rss
+    rollup = _rollup(proc.pid)
+    if "Pss_Shmem" in rollup:
+        return rollup["Pss"], rollup["Pss"] - rollup["Pss_Shmem"]
+    found = proc.memory_full_info()  # a kernel without the split (before Linux 5.9)
+    return found.pss, found.uss
+
+
+def _rollup(pid: int) -> dict[str, int]:
+    """The byte counts of /proc/PID/smaps_rollup ({} where it cannot be read)."""
+    found = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, value = line.partition(":")
+            parts = value.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                found[name] = int(parts[0]) * 1024
+    return found

@@ -275,8 +275,8 @@ METHOD = """\
   tweet ids (every column as the loader wrote it) up to the row count; a full run, then 1 %
   new rows and an incremental run, then micro-batches, all on one warm Spark session.
 - **Memory**: every process sampled each second (RSS; PostgreSQL: PSS summed over its
-  processes); flat = the fitted growth of private memory (RSS; PostgreSQL: USS, without the
-  shared buffers its backends map as they touch them, a fixed `shared_buffers`) over the long
+  processes); flat = the fitted growth of private memory (RSS; PostgreSQL: PSS without its
+  shared memory, the fixed `shared_buffers` its backends map as they touch them) over the long
   run (after its first 20 %) is under 5 % of its mean or 16 MiB.
 """
 

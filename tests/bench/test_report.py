@@ -152,3 +152,19 @@ def test_load_rows_and_target_show_the_cpu_ceiling() -> None:
     assert lines[2] == ("- load >= 60 % of a bare COPY: tweetpipe_1 45%: NOT met (its CPU time "
                         "per tweet allows at most 57% on 2 cores)")
     assert lines[3].startswith("- load >= 60 % of a bare COPY: tweetpipe_2 65%: met")
+
+
+def test_postgresql_private_memory_leaves_out_shared_memory() -> None:
+    import mmap
+
+    import psutil  # type: ignore[import-untyped]
+
+    from bench.memory import _memory
+
+    shared = mmap.mmap(-1, 64 * 2**20, flags=mmap.MAP_SHARED)  # as PostgreSQL's buffers
+    before = _memory(psutil.Process(), "postgresql")
+    shared.write(b"x" * (64 * 2**20))  # touched: in this process's PSS, as shared memory
+    after = _memory(psutil.Process(), "postgresql")
+    shared.close()
+    assert after[0] - before[0] > 60 * 2**20
+    assert abs(after[1] - before[1]) < 16 * 2**20
