@@ -3,15 +3,12 @@ staging table, then its `upsert_from_stage`, which updates the trends)."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from psycopg import sql
-
-from tweetpipe import db
 from tweetpipe.settings import Settings
-from tweetpipe.transform.batch_job import STAGE_PREFIX, upsert_from_stage
+
+from ..fixtures.transformed import write_transformed
 
 
 @dataclass
@@ -39,18 +36,10 @@ COLUMNS = ("tweet_id", "created_at", "minute", "author_username", "lang", "text"
 
 def add(settings: Settings, tweets: list[Tweet]) -> None:
     """Write `tweets` to tweet_transformed and their trends, as the transform does."""
-    stage = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
-    insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(stage), sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-        sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)))
-    with db.connect(settings) as conn, conn.transaction():
-        conn.execute(sql.SQL("CREATE TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)")
-                     .format(sql.Identifier(stage)))
-        for t in tweets:
-            conn.execute(insert, (t.tweet_id, t.minute + timedelta(seconds=7), t.minute,
-                                  t.author, "en", t.clean_text, t.clean_text, t.hashtags,
-                                  t.mentions, t.sentiment, t.label, t.tweet_id, 1))
-        upsert_from_stage(conn, stage)
+    write_transformed(settings, COLUMNS, [
+        (t.tweet_id, t.minute + timedelta(seconds=7), t.minute, t.author, "en", t.clean_text,
+         t.clean_text, t.hashtags, t.mentions, t.sentiment, t.label, t.tweet_id, 1)
+        for t in tweets])
 
 
 def burst(first_id: int, minute: datetime, n: int, *, tag: str = "python",

@@ -5,17 +5,16 @@ that lose, reruns, NULL sentiment and minutes, hashtags repeated in other cases.
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from psycopg import sql
 
 from tweetpipe import db
 from tweetpipe.settings import Settings
-from tweetpipe.transform.batch_job import STAGE_PREFIX, upsert_from_stage
 from tweetpipe.transform.trends import COUNTED
+
+from ..fixtures.transformed import write_transformed
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +25,14 @@ Row = tuple[int, int | None, list[str], list[str], float | None, int]  # id, min
 
 
 def transform_run(settings: Settings, rows: list[Row]) -> int:
-    """Stage `rows` as a transform run does and commit them with `upsert_from_stage`."""
-    stage = f"{STAGE_PREFIX}{uuid.uuid4().hex[:12]}"
-    insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(stage), sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-        sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)))
-    with db.connect(settings) as conn, conn.transaction():
-        conn.execute(sql.SQL("CREATE TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)")
-                     .format(sql.Identifier(stage)))
-        for tweet_id, minute, hashtags, mentions, sentiment, load_seq in rows:
-            at = None if minute is None else T0 + timedelta(minutes=minute)
-            conn.execute(insert, (tweet_id, at, at, hashtags, mentions, sentiment, load_seq, 1))
-        return upsert_from_stage(conn, stage)
+    """Commit `rows` as a transform run does."""
+    return write_transformed(settings, COLUMNS, [
+        (tweet_id, _at(minute), _at(minute), hashtags, mentions, sentiment, load_seq, 1)
+        for tweet_id, minute, hashtags, mentions, sentiment, load_seq in rows])
+
+
+def _at(minute: int | None) -> datetime | None:
+    return None if minute is None else T0 + timedelta(minutes=minute)
 
 
 def trends(settings: Settings) -> dict[str, set[tuple[Any, ...]]]:
