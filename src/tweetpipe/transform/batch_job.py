@@ -95,13 +95,17 @@ def _stage_rows(settings: Settings, spark: Any, stage: str, lower: int, upper: i
 
 
 def write_stage(settings: Settings, rows: Any, stage: str) -> None:
-    """Create the staging table `stage` (shaped like tweet_transformed) and write `rows` to it."""
+    """Create the staging table `stage` and write `rows` to it."""
     with db.connect(settings, autocommit=True) as conn:
-        conn.execute(sql.SQL(
-            "CREATE UNLOGGED TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)"
-        ).format(sql.Identifier(stage)))
+        create_stage(conn, stage)
     rows.write.jdbc(settings.jdbc_url(), stage, mode="append",
                     properties=spark_session.jdbc_properties(settings, batchsize="5000"))
+
+
+def create_stage(conn: psycopg.Connection[Any], stage: str) -> None:
+    """A staging table `stage` shaped like tweet_transformed (`upsert_from_stage` drops it)."""
+    conn.execute(sql.SQL("CREATE UNLOGGED TABLE {} (LIKE tweet_transformed INCLUDING DEFAULTS)")
+                 .format(sql.Identifier(stage)))
 
 
 def upsert_from_stage(conn: psycopg.Connection[Any], stage: str) -> int:
