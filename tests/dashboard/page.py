@@ -51,7 +51,10 @@ def painted_pixels(driver: Any, chart_id: str) -> int:
 
 
 def rows(driver: Any, css: str) -> list[str]:
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)]
+    """The rendered text of the elements `css` selects, read in one step: the page redraws
+    its lists as it polls, so texts read element by element may meet a replaced one."""
+    return [str(t) for t in driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText)", css)]
 
 
 def console_errors(driver: Any) -> list[dict[str, Any]]:
