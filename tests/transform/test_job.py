@@ -19,6 +19,7 @@ from tweetpipe.transform import batch_job
 from ..data import all_files, sample
 from ..pipeline import count, load_all, produce_raw, query, replay, settings_env
 from ..waiting import reap, wait_until
+from .test_trends import assert_trends_counted
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 CLI = [sys.executable, "-m", "tweetpipe.cli"]
@@ -60,6 +61,7 @@ def test_incremental_runs_write_only_new_rows(pipeline: Settings, spark: Any) ->
     full = batch_job.run_batch(pipeline, spark=spark, full=True)
     assert (full.read, full.upserted) == (351, 351)
     assert count(pipeline, "tweet_transformed") == 351
+    assert_trends_counted(pipeline)  # kept run by run on real tweets: as counted afresh
 
 
 def test_killed_after_staging_then_rerun_is_exact(pipeline: Settings, spark: Any) -> None:
@@ -85,6 +87,7 @@ def test_same_results_on_local_and_standalone_cluster(
     replay(pipeline, all_files())
     load_all(pipeline)
     batch_job.run_batch(pipeline, spark=spark)
+    assert_trends_counted(pipeline)  # every bundled real response
     local = query(pipeline, f"SELECT {COMPARED} FROM tweet_transformed ORDER BY tweet_id")  # noqa: S608
     master = spark_cluster.start(stack, cores=1, memory="1g")
     try:
